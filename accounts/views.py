@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
+
+from tenancy.mixins import WorkspaceDetailView, WorkspaceListView
+
+from .filters import AccountFilterSet, ContactFilterSet
+from .models import Account, Contact, DailyUsage
+from .models.support import OPEN_TICKET_STATUSES
+
+
+class FilteredListView(WorkspaceListView):
+    """A list page driven by a FilterSet; htmx requests get only the results fragment."""
+
+    filterset_class = None
+    results_template_name = ""
+    default_sort = ""
+
+    def get_queryset(self):
+        data = self.request.GET.copy()
+        if self.default_sort and not data.get("sort"):
+            data["sort"] = self.default_sort
+        self.filterset = self.filterset_class(data, queryset=super().get_queryset(), request=self.request)
+        if not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        return self.filterset.qs
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request") and self.results_template_name:
+            return [self.results_template_name]
+        return super().get_template_names()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        sortless = query.copy()
+        sortless.pop("sort", None)
+        context["query_without_sort"] = sortless.urlencode()
+        context["current_sort"] = self.request.GET.get("sort") or self.default_sort
+        return context
+
+
+class AccountListView(FilteredListView):
+    model = Account
+    filterset_class = AccountFilterSet
+    template_name = "accounts/account_list.html"
+    results_template_name = "accounts/_account_results.html"
+    default_sort = "name"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("tier", "lifecycle_stage", "csm_owner")
+
+
+class ContactListView(FilteredListView):
+    model = Contact
+    filterset_class = ContactFilterSet
+    template_name = "accounts/contact_list.html"
+    results_template_name = "accounts/_contact_results.html"
+    default_sort = "name"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("account")
+
+
+class AccountDetailView(WorkspaceDetailView):
+    """The account 360 page: who they are, what they pay, how they use it and how they feel."""
+
+    model = Account
+    template_name = "accounts/account_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("tier", "lifecycle_stage", "csm_owner")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        account = self.object
+        today = timezone.localdate()
+        since = today - timezone.timedelta(days=89)
+        usage = (
+            DailyUsage.objects.filter(account=account, day__gte=since)
+            .values("day")
+            .annotate(events=Sum("events"))
+            .order_by("day")
+        )
+        by_day = {row["day"]: row["events"] for row in usage}
+        days = [since + timezone.timedelta(days=i) for i in range(90)]
+        features = (
+            DailyUsage.objects.filter(account=account, day__gte=today - timezone.timedelta(days=29))
+            .values("feature")
+            .annotate(events=Sum("events"), users=Count("contact", distinct=True))
+            .order_by("-events")
+        )
+        tickets = account.tickets.select_related("contact")
+        context.update(
+            contacts=account.contacts.all(),
+            invoices=account.invoices.all()[:24],
+            tickets=tickets[:25],
+            ticket_stats=tickets.aggregate(
+                open=Count("pk", filter=Q(status__in=OPEN_TICKET_STATUSES)),
+                csat=Avg("csat"),
+            ),
+            nps_responses=account.nps_responses.select_related("contact")[:20],
+            touchpoints=account.touchpoints.select_related("author")[:25],
+            csm_scores=account.csm_scores.select_related("author")[:10],
+            mrr_movements=account.mrr_movements.all()[:20],
+            usage_days=[{"day": d, "events": by_day.get(d, 0)} for d in days],
+            usage_max=max(by_day.values(), default=0),
+            usage_total_30=sum(v for d, v in by_day.items() if d > today - timezone.timedelta(days=30)),
+            features=features,
+        )
+        return context

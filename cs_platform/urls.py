@@ -1,0 +1,18 @@
+"""URL wiring only. Workspace pages live under /w/<workspace-slug>/; the middleware checks membership."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+workspace_patterns = [
+    path("", include("segments.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("alerts/", include("health.urls")),
+    path("tasks/", include("playbooks.urls")),
+    path("settings/", include("tenancy.settings_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("tenancy.urls")),
+    path("w/<slug:workspace_slug>/", include(workspace_patterns)),
+]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus
+from tenancy.mixins import WorkspacePageView
+
+
+class DashboardView(WorkspacePageView):
+    """Portfolio home: the numbers a CSM checks first, for their accounts or the whole workspace."""
+
+    template_name = "segments/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        mine = self.request.GET.get("scope") == "mine"
+        accounts = Account.objects.all()
+        if mine:
+            accounts = accounts.filter(csm_owner=self.request.user)
+        today = timezone.localdate()
+        active = accounts.filter(status=AccountStatus.ACTIVE)
+        totals = active.aggregate(
+            count=Count("pk"),
+            mrr=Sum("mrr"),
+            red=Count("pk", filter=Q(health_band="red")),
+            yellow=Count("pk", filter=Q(health_band="yellow")),
+            green=Count("pk", filter=Q(health_band="green")),
+            unscored=Count("pk", filter=Q(health_band="")),
+        )
+        renewals = active.filter(renewal_date__gte=today, renewal_date__lte=today + timezone.timedelta(days=90))
+        context.update(
+            mine=mine,
+            totals=totals,
+            arr=(totals["mrr"] or 0) * 12,
+            churned_90=accounts.filter(
+                status=AccountStatus.CHURNED, churned_at__gte=today - timezone.timedelta(days=90)
+            ).count(),
+            upcoming_renewals=renewals.select_related("tier").order_by("renewal_date")[:10],
+            renewals_count=renewals.count(),
+        )
+        return context

@@ -1,0 +1,68 @@
+"""Celery entry point of the workspace scope, and platform-level tasks."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from celery import shared_task
+from django.utils import timezone
+
+from .context import use_workspace
+
+log = logging.getLogger(__name__)
+
+# Every task built by `workspace_task`; a test checks each tenant app's tasks are among them.
+WORKSPACE_TASKS: set[str] = set()
+
+
+def workspace_task(**task_options) -> Callable:
+    """Declare a Celery task that runs inside one workspace.
+
+    The task's first argument must be an integer ``workspace_id`` (ids, never model instances,
+    cross the broker); the body runs with that workspace selected and it is reset afterwards.
+    Enqueue with ``task.delay_on_commit(workspace_id, …)`` so the worker sees committed data.
+    """
+
+    def decorator(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(workspace_id: int, *args, **kwargs):
+            if type(workspace_id) is not int:
+                raise TypeError(f"{fn.__name__}: workspace_id must be an int, got {workspace_id!r}")
+            with use_workspace(workspace_id):
+                return fn(workspace_id, *args, **kwargs)
+
+        task = shared_task(**task_options)(run)
+        WORKSPACE_TASKS.add(task.name)
+        return task
+
+    return decorator
+
+
+@shared_task(name="tenancy.tasks.heartbeat")
+def heartbeat() -> str:
+    """Beat-scheduled: proves beat → broker → worker works; shown on /healthz."""
+    from .models import WorkerHeartbeat
+
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(name="beat", defaults={"last_seen_at": now})
+    log.info("heartbeat: beat-scheduled task executed at %s", now.isoformat())
+    return now.isoformat()
+
+
+@shared_task(name="tenancy.tasks.fan_out")
+def fan_out(task_name: str, *args) -> int:
+    """Beat-scheduled fan-out: enqueue `task_name(workspace_id, *args)` once per workspace.
+
+    This is one of the few places allowed to see every workspace, and it only reads their ids.
+    """
+    from celery import current_app
+
+    from .models import Workspace
+
+    ids = list(Workspace.objects.values_list("pk", flat=True))
+    for workspace_id in ids:
+        current_app.send_task(task_name, args=(workspace_id, *args))
+    log.info("fan_out %s to %d workspaces", task_name, len(ids))
+    return len(ids)
