@@ -182,6 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "integrations.problems.problem_exception_handler",
 }
 
 # --- Security (production values come from the environment) --------------------------------

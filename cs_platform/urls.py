@@ -13,6 +13,7 @@ workspace_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("integrations.urls")),
     path("", include("tenancy.urls")),
     path("w/<slug:workspace_slug>/", include(workspace_patterns)),
 ]

@@ -154,7 +154,11 @@ class ApiKey(TimestampedTenantModel):
         prefix = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)
         key = cls.objects.create(
-            name=name, prefix=prefix, secret_hash=cls.hash_secret(secret), scopes=scopes, created_by=created_by
+            name=name,
+            prefix=prefix,
+            secret_hash=cls.hash_secret(secret),
+            scopes=scopes,
+            created_by=created_by,
         )
         return key, f"csp_{prefix}_{secret}"
 

@@ -12,7 +12,9 @@ class SettingsHomeView(WorkspacePageView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["members"] = (
-            self.workspace.memberships.select_related("user").order_by("role", "user__email").annotate(n=Count("pk"))
+            self.workspace.memberships.select_related("user")
+            .order_by("role", "user__email")
+            .annotate(n=Count("pk"))
         )
         context["api_keys"] = ApiKey.objects.filter(revoked_at__isnull=True).order_by("-created_at")
         return context

@@ -1,5 +1,5 @@
 from .account import Account, AccountStatus, LifecycleStage, Tier
-from .billing import Invoice, InvoiceStatus, MRRMovement, MovementKind
+from .billing import Invoice, InvoiceStatus, MovementKind, MRRMovement
 from .contact import Contact
 from .engagement import CSMScore, NPSResponse, Sentiment, Touchpoint, TouchpointKind
 from .support import Ticket, TicketPriority, TicketStatus

@@ -30,7 +30,9 @@ class Invoice(TimestampedTenantModel):
         ordering = ["-issued_on", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "external_id"], name="invoice_unique_external_id"),
-            models.CheckConstraint(condition=Q(due_on__gte=models.F("issued_on")), name="invoice_due_after_issue"),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("issued_on")), name="invoice_due_after_issue"
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "account", "issued_on"], name="invoice_ws_account"),

@@ -73,7 +73,9 @@ class Touchpoint(TimestampedTenantModel):
     class Meta(TimestampedTenantModel.Meta):
         ordering = ["-occurred_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "external_id"], name="touchpoint_unique_external_id"),
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], name="touchpoint_unique_external_id"
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "account", "occurred_at"], name="touchpoint_ws_account"),

@@ -27,7 +27,9 @@ OPEN_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.PENDING)
 
 class Ticket(TimestampedTenantModel):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tickets")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
     external_id = models.CharField(max_length=100, null=True, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     priority = models.CharField(max_length=10, choices=TicketPriority.choices, default=TicketPriority.NORMAL)
@@ -45,7 +47,9 @@ class Ticket(TimestampedTenantModel):
         ordering = ["-opened_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "external_id"], name="ticket_unique_external_id"),
-            models.CheckConstraint(condition=Q(csat__gte=1, csat__lte=5) | Q(csat__isnull=True), name="ticket_csat_1_5"),
+            models.CheckConstraint(
+                condition=Q(csat__gte=1, csat__lte=5) | Q(csat__isnull=True), name="ticket_csat_1_5"
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "account", "opened_at"], name="ticket_ws_account"),

@@ -16,7 +16,9 @@ from .contact import Contact
 class UsageEvent(TenantModel):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="usage_events")
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    event_id = models.CharField(max_length=100, null=True, blank=True, help_text="Partner id, for de-duplication")
+    event_id = models.CharField(
+        max_length=100, null=True, blank=True, help_text="Partner id, for de-duplication"
+    )
     feature = models.CharField(max_length=80)
     occurred_at = models.DateTimeField()
     quantity = models.PositiveIntegerField(default=1)
