@@ -36,5 +36,9 @@ class Contact(TimestampedTenantModel):
 
     @property
     def roles(self) -> list[str]:
-        flags = [("champion", self.is_champion), ("executive", self.is_executive)]
-        return [name for name, on in flags + [("decision maker", self.is_decision_maker)] if on]
+        flags = [
+            ("champion", self.is_champion),
+            ("executive", self.is_executive),
+            ("decision maker", self.is_decision_maker),
+        ]
+        return [name for name, on in flags if on]
