@@ -175,3 +175,17 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WorkspaceLock(TenantModel):
+    """A named lock within a workspace with an expiry (see tenancy/locks.py)."""
+
+    name = models.CharField(max_length=60)
+    token = models.CharField(max_length=40)
+    expires_at = models.DateTimeField()
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="workspacelock_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.expires_at:%H:%M:%S}"

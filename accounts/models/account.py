@@ -86,6 +86,9 @@ class Account(TimestampedTenantModel):
     health_score = models.PositiveSmallIntegerField(null=True, blank=True)
     health_band = models.CharField(max_length=6, choices=HealthBand.choices, blank=True)
     health_computed_at = models.DateTimeField(null=True, blank=True)
+    health_coverage = models.FloatField(null=True, blank=True, help_text="Share of the score's weight that had data")
+    # Set whenever an input of the score changes; the incremental rescore picks these up.
+    health_stale = models.BooleanField(default=True)
 
     objects = TenantManager.from_queryset(AccountQuerySet)()
     all_workspaces = UnscopedManager.from_queryset(AccountQuerySet)()
@@ -104,6 +107,7 @@ class Account(TimestampedTenantModel):
             models.Index(fields=["workspace", "csm_owner"], name="account_ws_csm"),
             models.Index(fields=["workspace", "status"], name="account_ws_status"),
             models.Index(fields=["workspace", "updated_at"], name="account_ws_updated"),
+            models.Index(fields=["workspace", "health_stale"], name="account_ws_stale", condition=Q(health_stale=True)),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,258 @@
+"""Load the engine's `Inputs` for one workspace as of a date: a handful of set-based aggregate
+queries (one row per account each), never a query per account. Only data up to `as_of` is read,
+so scoring a past date sees what was known then."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from django.db.models import CharField, Count, Max, Min, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
+
+from accounts.models import (
+    Account,
+    Contact,
+    CSMScore,
+    DailyUsage,
+    Invoice,
+    MRRMovement,
+    NPSResponse,
+    Ticket,
+    Touchpoint,
+)
+
+from .inputs import Inputs
+
+USAGE_WINDOW_DAYS = 180
+
+
+def _frame(rows, columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
+    return frame.set_index("account_id") if "account_id" in columns else frame
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    """The first instant after `day`: data strictly before it is 'known as of day'."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def _days_between(later: dt.date, earlier: pd.Series) -> pd.Series:
+    earlier = pd.to_datetime(earlier, utc=True, errors="coerce")
+    return (pd.Timestamp(later, tz="UTC") - earlier).dt.total_seconds() / 86400
+
+
+def _restrict(qs, field: str, account_ids: list[int] | None, id_range: tuple[int, int] | None):
+    if account_ids is not None:
+        qs = qs.filter(**{f"{field}__in": account_ids})
+    if id_range is not None:
+        qs = qs.filter(**{f"{field}__gte": id_range[0], f"{field}__lte": id_range[1]})
+    return qs
+
+
+def load_accounts(
+    as_of: dt.date, account_ids: list[int] | None = None, id_range: tuple[int, int] | None = None
+) -> pd.DataFrame:
+    qs = Account.objects.filter(created_at__lt=_end_of(as_of))
+    # Churned accounts are scored only for dates before they churned (backtests need those).
+    qs = _restrict(qs.filter(Q(status="active") | Q(churned_at__gt=as_of)), "pk", account_ids, id_range)
+    cols = [
+        "pk", "contract_start", "renewal_date", "licenses_purchased", "mrr",
+        "tier_id", "lifecycle_stage_id", "plan", "health_band", "status",
+    ]  # fmt: skip
+    frame = pd.DataFrame.from_records(list(qs.values_list(*cols)), columns=["account_id", *cols[1:]])
+    frame = frame.set_index("account_id")
+    # A churned account pays nothing now (its MRR field keeps the last contract value).
+    frame["mrr"] = frame["mrr"].astype("float64").where(frame["status"] != "churned", 0.0)
+    frame["licenses_purchased"] = frame["licenses_purchased"].astype("float64")
+    start = pd.to_datetime(frame["contract_start"], errors="coerce")
+    renewal = pd.to_datetime(frame["renewal_date"], errors="coerce")
+    as_of_ts = pd.Timestamp(as_of)
+    frame["tenure_days"] = (as_of_ts - start).dt.days.astype("float64")
+    frame["days_to_renewal"] = (renewal - as_of_ts).dt.days.astype("float64")
+    return frame
+
+
+def load_inputs(
+    as_of: dt.date, account_ids: list[int] | None = None, id_range: tuple[int, int] | None = None
+) -> Inputs:
+    """Everything the metric catalogue needs, for the current workspace's accounts: all of them,
+    a few (`account_ids`, the incremental path) or an id range (a chunk of a full run)."""
+    accounts = load_accounts(as_of, account_ids, id_range)
+    ids = None if account_ids is None else list(accounts.index)
+    end = _end_of(as_of)
+
+    def scoped(qs, field="account_id"):
+        return _restrict(qs, field, ids, id_range)
+
+    d30, d120 = as_of - dt.timedelta(days=30), as_of - dt.timedelta(days=120)
+    user_day = Concat(Cast("contact_id", CharField()), Value(":"), Cast("day", CharField()))
+    usage_rows = (
+        scoped(
+            DailyUsage.objects.filter(day__gt=as_of - dt.timedelta(days=USAGE_WINDOW_DAYS), day__lte=as_of)
+        )
+        .filter(events__gt=0)
+        .values("account_id")
+        .annotate(
+            events_30=Sum("events", filter=Q(day__gt=d30)),
+            events_prev_90=Sum("events", filter=Q(day__gt=d120, day__lte=d30)),
+            last_active=Max("day"),
+            mau=Count("contact_id", distinct=True, filter=Q(day__gt=d30, contact_id__isnull=False)),
+            user_days_30=Count(user_day, distinct=True, filter=Q(day__gt=d30, contact_id__isnull=False)),
+        )
+        .values_list("account_id", "events_30", "events_prev_90", "last_active", "mau", "user_days_30")
+    )
+    usage = _frame(
+        usage_rows, ["account_id", "events_30", "events_prev_90", "last_active", "mau", "user_days_30"]
+    )
+    usage["days_since_active"] = (pd.Timestamp(as_of) - pd.to_datetime(usage["last_active"])).dt.days
+    usage = usage.drop(columns="last_active").astype("float64").fillna(0)
+
+    feature_usage = pd.DataFrame.from_records(
+        list(
+            scoped(DailyUsage.objects.filter(day__gt=d30, day__lte=as_of, events__gt=0))
+            .values("account_id", "feature")
+            .annotate(total=Sum("events"))
+            .values_list("account_id", "feature", "total")
+        ),
+        columns=["account_id", "feature", "events"],
+    )
+
+    d90_start = end - dt.timedelta(days=90)
+    open_at_as_of = Q(opened_at__lt=end) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
+    ticket_rows = (
+        scoped(Ticket.objects.filter(opened_at__lt=end))
+        .values("account_id")
+        .annotate(
+            open_count=Count("pk", filter=open_at_as_of),
+            oldest_open=Min("opened_at", filter=open_at_as_of),
+            escalations_90=Count("pk", filter=Q(escalated=True, opened_at__gte=d90_start)),
+        )
+        .values_list("account_id", "open_count", "oldest_open", "escalations_90")
+    )
+    tickets = _frame(ticket_rows, ["account_id", "open_count", "oldest_open", "escalations_90"])
+    tickets["oldest_open_days"] = _days_between(as_of, tickets["oldest_open"]).fillna(0)
+    resolution = pd.DataFrame.from_records(
+        list(
+            scoped(Ticket.objects.filter(resolved_at__gte=d90_start, resolved_at__lt=end)).values_list(
+                "account_id", "opened_at", "resolved_at"
+            )
+        ),
+        columns=["account_id", "opened_at", "resolved_at"],
+    )
+    if not resolution.empty:
+        hours = (
+            pd.to_datetime(resolution["resolved_at"], utc=True)
+            - pd.to_datetime(resolution["opened_at"], utc=True)
+        ).dt.total_seconds() / 3600
+        tickets = tickets.join(
+            hours.groupby(resolution["account_id"]).mean().rename("avg_resolution_hours_90")
+        )
+    tickets = tickets.drop(columns="oldest_open")
+
+    csat = pd.DataFrame.from_records(
+        list(
+            scoped(Ticket.objects.filter(csat__isnull=False, opened_at__lt=end))
+            .filter(Q(resolved_at__isnull=True) | Q(resolved_at__lt=end))
+            .values_list("account_id", "opened_at", "csat")
+        ),
+        columns=["account_id", "at", "csat"],
+    )
+    nps = pd.DataFrame.from_records(
+        list(
+            scoped(NPSResponse.objects.filter(responded_at__lt=end)).values_list(
+                "account_id", "responded_at", "score"
+            )
+        ),
+        columns=["account_id", "at", "score"],
+    )
+    csm_scores = pd.DataFrame.from_records(
+        list(
+            scoped(CSMScore.objects.filter(scored_at__lt=end)).values_list("account_id", "scored_at", "score")
+        ),
+        columns=["account_id", "at", "score"],
+    )
+
+    unpaid_at_as_of = Q(status__in=["open", "failed"]) | Q(paid_on__gt=as_of)
+    invoice_rows = (
+        scoped(Invoice.objects.filter(issued_on__lte=as_of, due_on__lt=as_of).exclude(status="void"))
+        .filter(Q(paid_on__isnull=True) | Q(paid_on__gt=as_of))
+        .filter(unpaid_at_as_of)
+        .values("account_id")
+        .annotate(oldest_due=Min("due_on"))
+        .values_list("account_id", "oldest_due")
+    )
+    invoices = _frame(invoice_rows, ["account_id", "oldest_due"])
+    invoices["oldest_overdue_days"] = (pd.Timestamp(as_of) - pd.to_datetime(invoices["oldest_due"])).dt.days
+    failed = (
+        scoped(
+            Invoice.objects.filter(
+                status="failed", due_on__gt=as_of - dt.timedelta(days=90), due_on__lte=as_of
+            )
+        )
+        .values("account_id")
+        .annotate(n=Count("pk"))
+        .values_list("account_id", "n")
+    )
+    invoices = invoices.drop(columns="oldest_due").join(
+        _frame(failed, ["account_id", "failed_90"]), how="outer"
+    )
+
+    # MRR at a past date = current MRR minus the movements recorded after it.
+    after = (
+        scoped(MRRMovement.objects.filter(occurred_on__gt=as_of - dt.timedelta(days=90)))
+        .values("account_id")
+        .annotate(
+            since_as_of=Sum("amount", filter=Q(occurred_on__gt=as_of)),
+            since_90=Sum("amount"),
+        )
+        .values_list("account_id", "since_as_of", "since_90")
+    )
+    moves = _frame(after, ["account_id", "since_as_of", "since_90"]).astype("float64").fillna(0)
+    moves = moves.reindex(accounts.index).fillna(0)
+    revenue = pd.DataFrame(index=accounts.index)
+    revenue["mrr_as_of"] = accounts["mrr"] - moves["since_as_of"]
+    revenue["mrr_90_days_before"] = revenue["mrr_as_of"] - (moves["since_90"] - moves["since_as_of"])
+
+    touch_rows = (
+        scoped(Touchpoint.objects.filter(occurred_at__lt=end))
+        .values("account_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("account_id", "last")
+    )
+    touchpoints = _frame(touch_rows, ["account_id", "last"])
+    touchpoints["last_touch_days"] = _days_between(as_of, touchpoints["last"]).clip(lower=0)
+    touchpoints = touchpoints.drop(columns="last")
+
+    key_contacts = (
+        scoped(Contact.objects.filter(created_at__lt=end))
+        .filter(Q(is_champion=True) | Q(is_executive=True))
+        .filter(Q(deactivated_at__isnull=True, is_active=True) | Q(deactivated_at__gte=end))
+        .values("account_id")
+        .annotate(n=Count("pk"))
+        .values_list("account_id", "n")
+    )
+    contacts = _frame(key_contacts, ["account_id", "key_contacts_active"])
+
+    # Feature breadth compares with the whole workspace, whichever accounts this load covers.
+    workspace_features = (
+        DailyUsage.objects.filter(day__gt=d30, day__lte=as_of, events__gt=0)
+        .values("feature")
+        .distinct()
+        .count()
+    )
+    return Inputs(
+        as_of=as_of,
+        workspace_features=workspace_features,
+        accounts=accounts,
+        usage=usage,
+        feature_usage=feature_usage,
+        tickets=tickets,
+        csat=csat,
+        nps=nps,
+        csm_scores=csm_scores,
+        invoices=invoices,
+        revenue=revenue,
+        touchpoints=touchpoints,
+        contacts=contacts,
+    )

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, LifecycleStage, Tier
+from tenancy.models import TenantModel, TimestampedTenantModel
+
+from .scorecards import ScorecardSpec
+
+
+class Scorecard(TimestampedTenantModel):
+    """Which measures and weights score a segment of accounts. The most specific match wins:
+    a scorecard's conditions (tier, stage, plan) that are set must all match; the default has none."""
+
+    name = models.CharField(max_length=100)
+    is_default = models.BooleanField(default=False)
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    lifecycle_stage = models.ForeignKey(
+        LifecycleStage, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    plan = models.CharField("plan / product", max_length=80, blank=True)
+    priority = models.SmallIntegerField(
+        default=0, help_text="Breaks ties between equally specific scorecards."
+    )
+    is_active = models.BooleanField(default=True)
+    current_version = models.ForeignKey(
+        "ScorecardVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(TimestampedTenantModel.Meta):
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="scorecard_unique_name"),
+            models.UniqueConstraint(
+                fields=["workspace"], condition=Q(is_default=True), name="scorecard_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def segment_label(self) -> str:
+        parts = [
+            f"tier {self.tier}" if self.tier_id else "",
+            f"stage {self.lifecycle_stage}" if self.lifecycle_stage_id else "",
+            f"plan {self.plan}" if self.plan else "",
+        ]
+        return ", ".join(p for p in parts if p) or "all accounts"
+
+    def as_assignment(self) -> dict:
+        return {
+            "id": self.pk,
+            "tier_id": self.tier_id,
+            "lifecycle_stage_id": self.lifecycle_stage_id,
+            "plan": self.plan or None,
+            "priority": self.priority,
+        }
+
+
+class ScorecardVersion(TenantModel):
+    """An immutable definition of a scorecard; every score records the version that produced it."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["scorecard", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "scorecard", "number"], name="scorecardversion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard} v{self.number}"
+
+    @property
+    def spec(self) -> ScorecardSpec:
+        return ScorecardSpec.from_dict(self.definition)
+
+
+class HealthScore(TenantModel):
+    """One account's score on one day, with every measure's raw value, points and contribution."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    day = models.DateField()
+    score = models.FloatField(null=True)
+    band = models.CharField(max_length=6, blank=True)
+    coverage = models.FloatField()
+    inputs_used = models.PositiveSmallIntegerField()
+    inputs_total = models.PositiveSmallIntegerField()
+    scorecard_version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="+")
+    measures = models.JSONField(help_text="{metric: {raw, points, weight, contribution}}")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "account", "day"], name="healthscore_one_per_day"),
+        ]
+        indexes = [models.Index(fields=["workspace", "day", "band"], name="healthscore_ws_day_band")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} on {self.day}: {self.score}"
+
+
+class RunKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    INCREMENTAL = "incremental", "New data"
+    MANUAL = "manual", "Manual"
+    BACKFILL = "backfill", "Backfill"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (another run held the lock)"
+
+
+class HealthRun(TenantModel):
+    kind = models.CharField(max_length=12, choices=RunKind.choices)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    as_of = models.DateField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    accounts_scored = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["workspace", "started_at"], name="healthrun_ws_started")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} run {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
