@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db.models import Avg, Count, Q, Sum
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from tenancy.mixins import WorkspaceDetailView, WorkspaceListView
+from tenancy.permissions import Action
 
 from .filters import AccountFilterSet, ContactFilterSet
+from .forms import CSMScoreForm, TouchpointForm
 from .models import Account, Contact, DailyUsage
 from .models.support import OPEN_TICKET_STATUSES
 
@@ -26,10 +31,22 @@ class FilteredListView(WorkspaceListView):
             return self.filterset.queryset.none()
         return self.filterset.qs
 
+    def is_fragment_request(self) -> bool:
+        # htmx asks for the results only, except when it restores a page missing from its
+        # history cache: then it needs the whole page.
+        headers = self.request.headers
+        return bool(headers.get("HX-Request")) and not headers.get("HX-History-Restore-Request")
+
     def get_template_names(self):
-        if self.request.headers.get("HX-Request") and self.results_template_name:
+        if self.results_template_name and self.is_fragment_request():
             return [self.results_template_name]
         return super().get_template_names()
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        # The same URL answers with a fragment or a page; caches must keep them apart.
+        patch_vary_headers(response, ["HX-Request"])
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -41,6 +58,8 @@ class FilteredListView(WorkspaceListView):
         sortless.pop("sort", None)
         context["query_without_sort"] = sortless.urlencode()
         context["current_sort"] = self.request.GET.get("sort") or self.default_sort
+        context["filters_active"] = any(any(values) for _, values in sortless.lists())
+        context["fragment"] = self.is_fragment_request()
         return context
 
 
@@ -111,5 +130,52 @@ class AccountDetailView(WorkspaceDetailView):
             usage_max=max(by_day.values(), default=0),
             usage_total_30=sum(v for d, v in by_day.items() if d > today - timezone.timedelta(days=30)),
             features=features,
+            days_to_renewal=(account.renewal_date - today).days if account.renewal_date else None,
         )
+        context.setdefault("touchpoint_form", TouchpointForm())
+        context.setdefault("csm_score_form", CSMScoreForm())
         return context
+
+
+class AccountFormView(AccountDetailView):
+    """A CSM action posted from the account page. Invalid input re-renders the page with the
+    errors beside the fields and saves nothing; success goes back to the page with a message."""
+
+    required_action = Action.WORK
+    form_class: type[TouchpointForm | CSMScoreForm]
+    form_context_name = ""
+    success_message = ""
+
+    def get_object(self, queryset=None):
+        # The scoped manager: another workspace's account id is a 404, never a write.
+        accounts = Account.objects.select_related("tier", "lifecycle_stage", "csm_owner")
+        return get_object_or_404(accounts, pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        account = self.get_object()
+        return redirect("accounts:detail", request.workspace.slug, account.pk)
+
+    def post(self, request, *args, **kwargs):
+        self.object = account = self.get_object()
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            context = self.get_context_data(object=account, **{self.form_context_name: form})
+            return self.render_to_response(context)
+        entry = form.save(commit=False)
+        entry.account = account
+        entry.author = request.user
+        entry.save()
+        messages.success(request, self.success_message)
+        return redirect("accounts:detail", request.workspace.slug, account.pk)
+
+
+class AccountTouchpointCreateView(AccountFormView):
+    form_class = TouchpointForm
+    form_context_name = "touchpoint_form"
+    success_message = "Touchpoint logged."
+
+
+class AccountCSMScoreCreateView(AccountFormView):
+    form_class = CSMScoreForm
+    form_context_name = "csm_score_form"
+    success_message = "CSM score saved."

@@ -28,7 +28,12 @@ class DashboardView(WorkspacePageView):
             green=Count("pk", filter=Q(health_band="green")),
             unscored=Count("pk", filter=Q(health_band="")),
         )
-        renewals = active.filter(renewal_date__gte=today, renewal_date__lte=today + timezone.timedelta(days=90))
+        renewals = active.filter(
+            renewal_date__gte=today, renewal_date__lte=today + timezone.timedelta(days=90)
+        )
+        upcoming = list(renewals.select_related("tier").order_by("renewal_date", "name")[:10])
+        for account in upcoming:
+            account.days_to_renewal = (account.renewal_date - today).days
         context.update(
             mine=mine,
             totals=totals,
@@ -36,7 +41,7 @@ class DashboardView(WorkspacePageView):
             churned_90=accounts.filter(
                 status=AccountStatus.CHURNED, churned_at__gte=today - timezone.timedelta(days=90)
             ).count(),
-            upcoming_renewals=renewals.select_related("tier").order_by("renewal_date")[:10],
+            upcoming_renewals=upcoming,
             renewals_count=renewals.count(),
         )
         return context

@@ -1,5 +1,3 @@
-from django.db.models import Count
-
 from .mixins import WorkspacePageView
 from .models import ApiKey
 
@@ -11,10 +9,10 @@ class SettingsHomeView(WorkspacePageView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["members"] = (
-            self.workspace.memberships.select_related("user")
-            .order_by("role", "user__email")
-            .annotate(n=Count("pk"))
+        context["members"] = self.workspace.memberships.select_related("user").order_by("role", "user__email")
+        context["api_keys"] = (
+            ApiKey.objects.filter(revoked_at__isnull=True)
+            .select_related("created_by")
+            .order_by("-created_at")
         )
-        context["api_keys"] = ApiKey.objects.filter(revoked_at__isnull=True).order_by("-created_at")
         return context

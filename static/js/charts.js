@@ -1,0 +1,96 @@
+// Charts from data on the page, without inline scripts: a <canvas data-chart="KIND"
+// data-source="ID"> reads the JSON that Django's json_script filter wrote under that id.
+(function () {
+  "use strict";
+
+  function readData(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : [];
+  }
+
+  function cssVar(name, fallback) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  var builders = {
+    // Daily events as bars: [{day: "2025-01-31", events: 12}, ...]
+    usage: function (rows) {
+      var primary = cssVar("--tblr-primary", "#066fd1");
+      return {
+        type: "bar",
+        data: {
+          labels: rows.map(function (r) { return r.day; }),
+          datasets: [{
+            label: "Events",
+            data: rows.map(function (r) { return r.events; }),
+            backgroundColor: primary,
+            borderRadius: 2,
+            barPercentage: 0.9,
+            categoryPercentage: 1.0,
+          }],
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: { legend: { display: false } },
+          scales: {
+            x: { grid: { display: false }, ticks: { maxTicksLimit: 7, maxRotation: 0 } },
+            y: { beginAtZero: true, ticks: { precision: 0 } },
+          },
+        },
+      };
+    },
+    // A bare trend line for small spaces.
+    sparkline: function (rows) {
+      var primary = cssVar("--tblr-primary", "#066fd1");
+      return {
+        type: "line",
+        data: {
+          labels: rows.map(function (r) { return r.day; }),
+          datasets: [{
+            data: rows.map(function (r) { return r.events; }),
+            borderColor: primary,
+            borderWidth: 1.5,
+            pointRadius: 0,
+            tension: 0.3,
+            fill: false,
+          }],
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          events: [],
+          plugins: { legend: { display: false }, tooltip: { enabled: false } },
+          scales: { x: { display: false }, y: { display: false, beginAtZero: true } },
+        },
+      };
+    },
+  };
+
+  function draw(root) {
+    if (typeof window.Chart === "undefined") {
+      return;
+    }
+    root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      if (canvas.dataset.chartDrawn) {
+        return;
+      }
+      var build = builders[canvas.dataset.chart];
+      if (!build) {
+        return;
+      }
+      canvas.dataset.chartDrawn = "1";
+      new window.Chart(canvas, build(readData(canvas.dataset.source)));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    draw(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    draw(event.target);
+  });
+})();
