@@ -145,7 +145,15 @@ CELERY_TASK_TIME_LIMIT = 1800
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEARTBEAT_INTERVAL_SECONDS = env.int("HEARTBEAT_INTERVAL_SECONDS", default=60)
+HEALTH_RESCORE_INTERVAL_SECONDS = env.int("HEALTH_RESCORE_INTERVAL_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE = {
+    "health-full-rescore": {
+        # Fans out one rescore per workspace; stale entries expire instead of piling up.
+        "task": "tenancy.tasks.fan_out",
+        "args": ["health.tasks.rescore_workspace"],
+        "schedule": HEALTH_RESCORE_INTERVAL_SECONDS,
+        "options": {"expires": HEALTH_RESCORE_INTERVAL_SECONDS},
+    },
     "platform-heartbeat": {
         "task": "tenancy.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL_SECONDS,

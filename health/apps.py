@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class HealthConfig(AppConfig):
     name = "health"
+
+    def ready(self) -> None:
+        from accounts.freshness import inputs_changed
+
+        from .tasks import request_stale_rescore
+
+        def on_inputs_changed(sender, workspace_id: int, account_ids: list[int], **kwargs) -> None:
+            request_stale_rescore(workspace_id)
+
+        inputs_changed.connect(on_inputs_changed, weak=False, dispatch_uid="health.rescore-stale")

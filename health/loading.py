@@ -37,9 +37,10 @@ def _end_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
 
 
-def _days_between(later: dt.date, earlier: pd.Series) -> pd.Series:
-    earlier = pd.to_datetime(earlier, utc=True, errors="coerce")
-    return (pd.Timestamp(later, tz="UTC") - earlier).dt.total_seconds() / 86400
+def _days_since(as_of: dt.date, moments: pd.Series) -> pd.Series:
+    """Days from each moment to the end of `as_of` (never negative)."""
+    moments = pd.to_datetime(moments, utc=True, errors="coerce")
+    return ((pd.Timestamp(_end_of(as_of)) - moments).dt.total_seconds() / 86400).clip(lower=0)
 
 
 def _restrict(qs, field: str, account_ids: list[int] | None, id_range: tuple[int, int] | None):
@@ -131,7 +132,7 @@ def load_inputs(
         .values_list("account_id", "open_count", "oldest_open", "escalations_90")
     )
     tickets = _frame(ticket_rows, ["account_id", "open_count", "oldest_open", "escalations_90"])
-    tickets["oldest_open_days"] = _days_between(as_of, tickets["oldest_open"]).fillna(0)
+    tickets["oldest_open_days"] = _days_since(as_of, tickets["oldest_open"]).fillna(0)
     resolution = pd.DataFrame.from_records(
         list(
             scoped(Ticket.objects.filter(resolved_at__gte=d90_start, resolved_at__lt=end)).values_list(
@@ -221,7 +222,7 @@ def load_inputs(
         .values_list("account_id", "last")
     )
     touchpoints = _frame(touch_rows, ["account_id", "last"])
-    touchpoints["last_touch_days"] = _days_between(as_of, touchpoints["last"]).clip(lower=0)
+    touchpoints["last_touch_days"] = _days_since(as_of, touchpoints["last"])
     touchpoints = touchpoints.drop(columns="last")
 
     key_contacts = (

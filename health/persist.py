@@ -91,12 +91,13 @@ def save_current(results: pd.DataFrame) -> int:
             batch = values[start : start + BATCH]
             placeholders = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
             params = [p for row in batch for p in row]
+            # A CTE names the VALUES columns the same way on PostgreSQL and SQLite.
             cursor.execute(
-                f"UPDATE {table} SET health_score = CAST(v.score AS integer),"  # noqa: S608 (no user input)
+                f"WITH v(id, score, band, coverage) AS (VALUES {placeholders})"  # noqa: S608 (no user input)
+                f" UPDATE {table} SET health_score = CAST(v.score AS integer),"
                 " health_band = CAST(v.band AS varchar(6)), health_coverage = CAST(v.coverage AS real),"
                 " health_computed_at = %s"
-                f" FROM (VALUES {placeholders}) AS v(id, score, band, coverage)"
-                f" WHERE {table}.id = CAST(v.id AS bigint) AND {table}.workspace_id = %s",
-                [now, *params, workspace_id],
+                f" FROM v WHERE {table}.id = CAST(v.id AS bigint) AND {table}.workspace_id = %s",
+                [*params, now, workspace_id],
             )
     return len(values)

@@ -88,6 +88,10 @@ def score_inputs(inputs, cards: list[ActiveScorecard], bands_before: pd.Series |
     return pd.concat(parts) if parts else pd.DataFrame()
 
 
+def stale_account_ids(limit: int = CHUNK_SIZE) -> list[int]:
+    return list(Account.objects.filter(health_stale=True).order_by("pk").values_list("pk", flat=True)[:limit])
+
+
 def _chunks(account_ids: list[int] | None) -> list[dict]:
     """Keyword arguments for `load_inputs`, one dict per chunk: id ranges for a full run (no huge
     IN lists), id lists for the incremental path."""
@@ -106,9 +110,11 @@ def recompute(
     *,
     as_of: dt.date | None = None,
     account_ids: list[int] | None = None,
+    stale_only: bool = False,
     kind: str = RunKind.MANUAL,
 ) -> HealthRun:
-    """Score the current workspace's accounts (or `account_ids`) as of a date (default today)."""
+    """Score the current workspace's accounts as of a date (default today): all of them, the
+    given `account_ids`, or (`stale_only`) those whose inputs changed since their last score."""
     as_of = as_of or timezone.localdate()
     with workspace_lock(LOCK_NAME, LOCK_TIMEOUT) as held:
         if not held:
@@ -116,6 +122,9 @@ def recompute(
             return HealthRun.objects.create(
                 kind=kind, as_of=as_of, status=RunStatus.SKIPPED, started_at=now, finished_at=now
             )
+        if stale_only:
+            account_ids = stale_account_ids()
+            Account.objects.filter(pk__in=account_ids).update(health_stale=False)
         run = HealthRun.objects.create(kind=kind, as_of=as_of)
         started = time.monotonic()
         try:
@@ -126,6 +135,8 @@ def recompute(
             for chunk in _chunks(account_ids):
                 scored += _score_chunk(workspace_id, as_of, chunk, cards)
         except Exception as exc:
+            if stale_only:
+                Account.objects.filter(pk__in=account_ids).update(health_stale=True)
             HealthRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"
             )
@@ -139,12 +150,8 @@ def recompute(
         return run
 
 
-def _score_chunk(
-    workspace_id: int, as_of: dt.date, account_ids: list[int], cards: list[ActiveScorecard]
-) -> int:
-    if not account_ids:
-        return 0
-    inputs = load_inputs(as_of, account_ids)
+def _score_chunk(workspace_id: int, as_of: dt.date, chunk: dict, cards: list[ActiveScorecard]) -> int:
+    inputs = load_inputs(as_of, **chunk)
     results = score_inputs(inputs, cards, previous_bands(as_of, inputs.accounts))
     if results.empty:
         return 0

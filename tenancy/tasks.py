@@ -26,12 +26,22 @@ def workspace_task(**task_options) -> Callable:
     """
 
     def decorator(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def run(workspace_id: int, *args, **kwargs):
+        def scoped(prefix: tuple, workspace_id: int, args, kwargs):
             if type(workspace_id) is not int:
                 raise TypeError(f"{fn.__name__}: workspace_id must be an int, got {workspace_id!r}")
             with use_workspace(workspace_id):
-                return fn(workspace_id, *args, **kwargs)
+                return fn(*prefix, workspace_id, *args, **kwargs)
+
+        if task_options.get("bind"):
+
+            @functools.wraps(fn)
+            def run(self, workspace_id: int, *args, **kwargs):
+                return scoped((self,), workspace_id, args, kwargs)
+        else:
+
+            @functools.wraps(fn)
+            def run(workspace_id: int, *args, **kwargs):
+                return scoped((), workspace_id, args, kwargs)
 
         task = shared_task(**task_options)(run)
         WORKSPACE_TASKS.add(task.name)
@@ -51,8 +61,8 @@ def heartbeat() -> str:
     return now.isoformat()
 
 
-@shared_task(name="tenancy.tasks.fan_out")
-def fan_out(task_name: str, *args) -> int:
+@shared_task(name="tenancy.tasks.fan_out", bind=True)
+def fan_out(self, task_name: str, *args) -> int:
     """Beat-scheduled fan-out: enqueue `task_name(workspace_id, *args)` once per workspace.
 
     This is one of the few places allowed to see every workspace, and it only reads their ids.
@@ -62,7 +72,10 @@ def fan_out(task_name: str, *args) -> int:
     from .models import Workspace
 
     ids = list(Workspace.objects.values_list("pk", flat=True))
+    # Children inherit the schedule's expiry: a rescore nobody picked up before the next one is due
+    # is dropped rather than run late.
+    expires = self.request.expires
     for workspace_id in ids:
-        current_app.send_task(task_name, args=(workspace_id, *args))
+        current_app.send_task(task_name, args=(workspace_id, *args), expires=expires)
     log.info("fan_out %s to %d workspaces", task_name, len(ids))
     return len(ids)

@@ -1,0 +1,45 @@
+"""Celery tasks: thin wrappers over health/recompute.py. They take ids, are idempotent (a rerun
+rewrites the same day's scores) and are enqueued on commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.cache import cache
+
+from tenancy.tasks import workspace_task
+
+from .models import RunKind, RunStatus
+from .recompute import recompute
+
+# New data reaches the score within seconds, but a burst of writes causes one rescore.
+DEBOUNCE_SECONDS = 2
+
+
+@workspace_task(name="health.tasks.rescore_workspace")
+def rescore_workspace(workspace_id: int, as_of: str | None = None) -> int:
+    """The scheduled full rescore of one workspace (fanned out by beat)."""
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    run = recompute(workspace_id, as_of=day, kind=RunKind.SCHEDULED)
+    return run.accounts_scored
+
+
+@workspace_task(name="health.tasks.rescore_stale", bind=True, max_retries=30)
+def rescore_stale(self, workspace_id: int) -> int:
+    """Rescore just the accounts whose inputs changed since their last score."""
+    cache.delete(debounce_key(workspace_id))
+    run = recompute(workspace_id, stale_only=True, kind=RunKind.INCREMENTAL)
+    if run.status == RunStatus.SKIPPED:
+        # A full run holds the lock; the stale flags are still set, so try again shortly.
+        raise self.retry(countdown=5)
+    return run.accounts_scored
+
+
+def debounce_key(workspace_id: int) -> str:
+    return f"health:rescore-stale-queued:{workspace_id}"
+
+
+def request_stale_rescore(workspace_id: int) -> None:
+    """Queue one incremental rescore for the workspace unless one is already queued."""
+    if cache.add(debounce_key(workspace_id), 1, timeout=DEBOUNCE_SECONDS * 10):
+        rescore_stale.apply_async_on_commit((workspace_id,), countdown=DEBOUNCE_SECONDS)
