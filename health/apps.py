@@ -13,3 +13,13 @@ class HealthConfig(AppConfig):
             request_stale_rescore(workspace_id)
 
         inputs_changed.connect(on_inputs_changed, weak=False, dispatch_uid="health.rescore-stale")
+
+        from tenancy.provisioning import workspace_provisioned
+
+        from .provisioning import provision_health
+
+        workspace_provisioned.connect(provision_health, dispatch_uid="health.provision")
+
+        from .panels import register_panels
+
+        register_panels()

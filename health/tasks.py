@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from tenancy.tasks import workspace_task
 
@@ -43,3 +44,14 @@ def request_stale_rescore(workspace_id: int) -> None:
     """Queue one incremental rescore for the workspace unless one is already queued."""
     if cache.add(debounce_key(workspace_id), 1, timeout=DEBOUNCE_SECONDS * 10):
         rescore_stale.apply_async_on_commit((workspace_id,), countdown=DEBOUNCE_SECONDS)
+
+
+@workspace_task(name="health.tasks.backfill_workspace")
+def backfill_workspace(workspace_id: int, days: int) -> int:
+    """Score each of the last `days` days, oldest first, then today (history for trend charts)."""
+    today = timezone.localdate()
+    scored = 0
+    for offset in range(days, -1, -1):
+        kind = RunKind.BACKFILL if offset else RunKind.SCHEDULED
+        scored += recompute(workspace_id, as_of=today - dt.timedelta(days=offset), kind=kind).accounts_scored
+    return scored

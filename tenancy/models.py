@@ -185,7 +185,9 @@ class WorkspaceLock(TenantModel):
     expires_at = models.DateTimeField()
 
     class Meta(TenantModel.Meta):
-        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="workspacelock_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="workspacelock_unique_name")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} until {self.expires_at:%H:%M:%S}"
