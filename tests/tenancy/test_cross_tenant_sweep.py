@@ -1,0 +1,324 @@
+"""The cross-tenant sweep: every URL of the product, tried by a member of workspace B against
+workspace A's objects, answers 404 (or refuses), shows nothing of A and changes nothing in A.
+
+Every URL pattern is found by walking the resolver, so a new page or API route is swept the
+moment it is wired: it must get an entry in SAMPLES (how to build its URL from A's sample
+objects), and a POST payload if it accepts POST, or the sweep fails naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.utils import timezone
+
+from tenancy.context import use_workspace
+from tenancy.models import ApiKey
+
+from ..conftest import TwoWorkspaces
+from ..support import snapshot
+
+WORKSPACE_PREFIX = "w/<slug:workspace_slug>/"
+API_PREFIX = "api/v1/"
+
+# URLs that are not tenant-scoped, and why each may stay out of the sweep.
+NON_TENANT_PREFIXES = {
+    # Django admin: platform staff only (is_staff), reads every workspace on purpose.
+    "admin/": "platform admin",
+}
+NON_TENANT_NAMES = {
+    "home": "lists only the user's own memberships",
+    "login": "no workspace before login",
+    "logout": "ends the session",
+    "healthz": "liveness: database answers and the last beat time, no tenant data",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str | None  # "namespace:name"
+    route: str  # the full pattern, e.g. "w/<slug:workspace_slug>/accounts/<int:pk>/"
+    callback: Callable
+
+    @property
+    def key(self) -> str:
+        return self.name or self.route
+
+    @property
+    def params(self) -> set[str]:
+        return set(re.findall(r"<(?:\w+:)?(\w+)>", self.route)) | set(re.findall(r"\(\?P<(\w+)>", self.route))
+
+    @property
+    def kind(self) -> str:
+        if self.route.startswith(WORKSPACE_PREFIX):
+            return "page"
+        if self.route.startswith(API_PREFIX):
+            return "api"
+        if self.route.startswith(tuple(NON_TENANT_PREFIXES)) or self.name in NON_TENANT_NAMES:
+            return "non-tenant"
+        return "unclassified"
+
+    @property
+    def accepts_post(self) -> bool:
+        view_class = getattr(self.callback, "view_class", None)
+        if view_class is not None:
+            return hasattr(view_class, "post")
+        actions = getattr(self.callback, "actions", None)  # DRF viewsets
+        if actions is not None:
+            return bool({"post", "put", "patch", "delete"} & set(actions))
+        return True  # a function view: assume it may write
+
+
+def walk(patterns: Iterable, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(n for n in (namespace, pattern.namespace) if n)
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield Route(name, prefix + str(pattern.pattern), pattern.callback)
+
+
+def all_routes() -> list[Route]:
+    return list(walk(get_resolver().url_patterns))
+
+
+def no_ids(tw: TwoWorkspaces) -> dict:
+    return {}
+
+
+def account_pk(tw: TwoWorkspaces) -> dict:
+    return {"pk": tw.sample.account.pk}
+
+
+# URL name → the URL kwargs (besides workspace_slug) that point at workspace A's sample objects.
+SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
+    "dashboard:home": no_ids,
+    "accounts:list": no_ids,
+    "accounts:contacts": no_ids,
+    "accounts:detail": account_pk,
+    "accounts:touchpoint_create": account_pk,
+    "accounts:csm_score_create": account_pk,
+    "alerts:inbox": no_ids,
+    "tasks:list": no_ids,
+    "workspace_settings:home": no_ids,
+    "api:account-list": no_ids,
+    "api:account-detail": lambda tw: {"external_id": tw.sample.account.external_id},
+}
+
+# A plausible, valid form for every page that accepts POST: the sweep must be refused because of
+# the workspace, not because the form was empty. Checked valid for A's own members below.
+POST_PAYLOADS: dict[str, Callable[[TwoWorkspaces], dict]] = {
+    "accounts:touchpoint_create": lambda tw: {
+        "kind": "meeting",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "subject": "Sweep probe",
+        "notes": "Written by another workspace",
+        "sentiment": "negative",
+    },
+    "accounts:csm_score_create": lambda tw: {"score": "1", "note": "Sweep probe"},
+}
+
+
+# Filters a list page may receive that name A's related objects: they must read as invalid
+# choices, not as rows. (Not a search text: a page may echo the visitor's own query back.)
+def list_query(tw: TwoWorkspaces) -> dict:
+    s = tw.sample
+    return {
+        "tier": s.tier.pk,
+        "lifecycle_stage": s.stage.pk,
+        "csm_owner": tw.a_csm.pk,
+    }
+
+
+def missing_samples(routes: Iterable[Route]) -> list[str]:
+    """Tenant routes with no SAMPLES entry, or whose sample does not fill every URL parameter."""
+    missing = []
+    for route in routes:
+        if route.kind not in ("page", "api"):
+            continue
+        if route.name not in SAMPLES:
+            missing.append(route.key)
+    return missing
+
+
+def missing_post_payloads(routes: Iterable[Route]) -> list[str]:
+    return [r.key for r in routes if r.kind == "page" and r.accepts_post and r.key not in POST_PAYLOADS]
+
+
+def unclassified(routes: Iterable[Route]) -> list[str]:
+    return [r.key for r in routes if r.kind == "unclassified"]
+
+
+ROUTES = all_routes()
+TENANT_ROUTES = [r for r in ROUTES if r.kind in ("page", "api")]
+
+
+def test_every_url_is_either_tenant_scoped_or_explicitly_allowed():
+    assert not unclassified(ROUTES), (
+        f"URL patterns outside /w/<slug>/ and /api/v1/ that are not in the non-tenant allow-list: "
+        f"{unclassified(ROUTES)}; put them under a workspace or justify them in NON_TENANT_*"
+    )
+
+
+def test_every_tenant_url_has_a_sample():
+    missing = missing_samples(ROUTES)
+    assert not missing, f"URL patterns with no entry in SAMPLES: {missing} — add a sample for it"
+
+
+def test_every_post_page_has_a_payload():
+    missing = missing_post_payloads(ROUTES)
+    assert not missing, f"pages accepting POST with no entry in POST_PAYLOADS: {missing} — add one"
+
+
+def test_registries_name_only_existing_urls():
+    names = {r.name for r in ROUTES}
+    assert set(SAMPLES) <= names, f"stale SAMPLES entries: {sorted(set(SAMPLES) - names)}"
+    assert set(POST_PAYLOADS) <= names, f"stale POST_PAYLOADS entries: {sorted(set(POST_PAYLOADS) - names)}"
+
+
+def _view(request, **kwargs):  # pragma: no cover - never called
+    raise AssertionError
+
+
+def test_the_sweep_notices_a_url_without_a_sample():
+    fake = [
+        path("admin/secret/", _view, name="staff"),
+        path(
+            WORKSPACE_PREFIX,
+            include(
+                (
+                    [
+                        path("things/<int:pk>/", _view, name="thing"),
+                        path("things/", _view, name="list"),
+                    ],
+                    "widgets",
+                )
+            ),
+        ),
+        path("accounts/", _view, name="loose"),
+    ]
+    routes = list(walk(fake))
+    assert [(r.key, r.kind) for r in routes] == [
+        ("staff", "non-tenant"),
+        ("widgets:thing", "page"),
+        ("widgets:list", "page"),
+        ("loose", "unclassified"),
+    ]
+    assert routes[1].params == {"workspace_slug", "pk"}
+    assert missing_samples(routes) == ["widgets:thing", "widgets:list"]
+    assert missing_post_payloads(routes) == ["widgets:thing", "widgets:list"]
+    assert unclassified(routes) == ["loose"]
+    # The real patterns of the product are found, namespaced.
+    assert {"accounts:detail", "api:account-detail", "dashboard:home"} <= {r.name for r in ROUTES}
+
+
+def _kwargs(route: Route, tw: TwoWorkspaces) -> dict:
+    if route.name not in SAMPLES:
+        pytest.fail(f"{route.key} ({route.route}) has no entry in SAMPLES — add a sample for it")
+    kwargs = SAMPLES[route.name](tw)
+    expected = route.params - {"workspace_slug"}
+    assert set(kwargs) == expected, f"sample for {route.key} gives {set(kwargs)}, the URL needs {expected}"
+    return kwargs
+
+
+def _assert_nothing_of_a(tw: TwoWorkspaces, response, what: str) -> None:
+    assert response.status_code < 500, f"{what}: {response.status_code}"
+    leaked = tw.leaks(response.content)
+    assert not leaked, f"{what} answered {response.status_code} and showed A's {leaked}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in TENANT_ROUTES if r.kind == "page"], ids=lambda r: r.key)
+def test_page_of_workspace_a_is_unreachable_from_workspace_b(client, two_workspaces, route):
+    tw = two_workspaces
+    kwargs = _kwargs(route, tw)
+    payload = POST_PAYLOADS.get(route.name, lambda tw: {})(tw)
+
+    # Control: the sample is real, A's own admin reaches it (so a 404 below is the tenancy's doing).
+    client.force_login(tw.a_admin)
+    own = client.get(reverse(route.name, kwargs={"workspace_slug": tw.a.slug, **kwargs}))
+    assert own.status_code in (200, 302), f"{route.key}: A's admin gets {own.status_code}; fix the sample"
+    if own.status_code == 200 and kwargs:
+        assert tw.leaks(own.content), f"{route.key}: A's own page shows none of its sample strings"
+
+    before = snapshot(tw.a)
+    client.force_login(tw.b_admin)
+    a_url = reverse(route.name, kwargs={"workspace_slug": tw.a.slug, **kwargs})
+    b_url = reverse(route.name, kwargs={"workspace_slug": tw.b.slug, **kwargs})
+    # A's slug: B's admin is not a member of A.
+    for method, data in (("get", None), ("post", payload)):
+        response = getattr(client, method)(a_url, data)
+        assert response.status_code == 404, f"{method.upper()} {a_url}: {response.status_code}"
+        _assert_nothing_of_a(tw, response, f"{method.upper()} {a_url}")
+    if kwargs:
+        # B's own slug with A's object ids. A page without a POST handler answers 405 first.
+        response = client.get(b_url)
+        assert response.status_code == 404, f"GET {b_url}: {response.status_code}"
+        _assert_nothing_of_a(tw, response, f"GET {b_url}")
+        response = client.post(b_url, payload)
+        expected = (404,) if route.accepts_post else (404, 405)
+        assert response.status_code in expected, f"POST {b_url}: {response.status_code}"
+        _assert_nothing_of_a(tw, response, f"POST {b_url}")
+    else:
+        response = client.get(b_url)
+        assert response.status_code == 200, f"GET {b_url}: {response.status_code}"
+        _assert_nothing_of_a(tw, response, f"GET {b_url}")
+        response = client.get(b_url, list_query(tw))
+        assert response.status_code == 200, f"GET {b_url} with A's filters: {response.status_code}"
+        _assert_nothing_of_a(tw, response, f"GET {b_url} with A's filters")
+        response = client.post(b_url, payload)
+        _assert_nothing_of_a(tw, response, f"POST {b_url}")
+    assert snapshot(tw.a) == before, f"{route.key}: workspace A's data changed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in TENANT_ROUTES if r.kind == "api"], ids=lambda r: r.key)
+def test_api_route_of_workspace_a_is_unreachable_with_a_key_of_b(client, two_workspaces, route):
+    tw = two_workspaces
+    kwargs = _kwargs(route, tw)
+    url = reverse(route.name, kwargs=kwargs)
+    with use_workspace(tw.a):
+        _, a_token = ApiKey.issue("A's integration", ["read", "write"])
+    with use_workspace(tw.b):
+        _, b_token = ApiKey.issue("B's integration", ["read", "write"])
+
+    own = client.get(url, headers={"Authorization": f"Bearer {a_token}"})
+    assert own.status_code == 200, f"{route.key}: A's own key gets {own.status_code}; fix the sample"
+    assert tw.leaks(own.content), f"{route.key}: A's own key sees none of A's sample strings"
+
+    before = snapshot(tw.a)
+    headers = {"Authorization": f"Bearer {b_token}"}
+    a = tw.sample.account
+    body = {"external_id": a.external_id, "name": "Taken over", "mrr": "1.00", "status": "churned"}
+    response = client.get(url, headers=headers)
+    if kwargs:
+        assert response.status_code == 404, f"GET {url}: {response.status_code}"
+    else:
+        assert response.status_code == 200, f"GET {url}: {response.status_code}"
+        response = client.get(url, list_query(tw), headers=headers)
+    _assert_nothing_of_a(tw, response, f"GET {url}")
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(url, body, content_type="application/json", headers=headers)
+        if kwargs:
+            assert response.status_code in (404, 405), f"{method.upper()} {url}: {response.status_code}"
+        _assert_nothing_of_a(tw, response, f"{method.upper()} {url}")
+    assert snapshot(tw.a) == before, f"{route.key}: workspace A's data changed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POST_PAYLOADS))
+def test_post_payloads_are_valid_for_the_workspace_itself(client, two_workspaces, name):
+    """Proves the sweep's POSTs would write if the workspace allowed it."""
+    tw = two_workspaces
+    route = next(r for r in ROUTES if r.name == name)
+    url = reverse(name, kwargs={"workspace_slug": tw.a.slug, **_kwargs(route, tw)})
+    before = snapshot(tw.a)
+    client.force_login(tw.a_admin)
+    response = client.post(url, POST_PAYLOADS[name](tw))
+    assert response.status_code == 302, f"{name}: the payload was refused ({response.status_code})"
+    assert snapshot(tw.a) != before, f"{name}: a valid POST by A's admin changed nothing"
