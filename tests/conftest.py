@@ -54,6 +54,14 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture
+def workspace(db):
+    """A fresh workspace, selected for the whole test."""
+    ws = f.WorkspaceFactory()
+    with use_workspace(ws):
+        yield ws
+
+
 @dataclass
 class SampleA:
     """Workspace A's customer data: one account with one of everything."""
