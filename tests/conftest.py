@@ -94,6 +94,8 @@ class TwoWorkspaces:
     sample: SampleA
     b_account: object
     strings_of_a: list[str] = field(default_factory=list)
+    # More of A's objects, added by suites that need them (e.g. a scorecard for the sweep).
+    extra: dict = field(default_factory=dict)
 
     def leaks(self, body: bytes | str) -> list[str]:
         """Which of A's identifying strings occur in `body` (case-insensitive)."""

@@ -31,6 +31,11 @@ def failing_probe(workspace_id):
     raise RuntimeError(f"failed in {current_workspace_id()}")
 
 
+@workspace_task(name="tests.tenancy.bound_probe", bind=True)
+def bound_probe(self, workspace_id):
+    return [self.name, current_workspace_id()]
+
+
 def _request(rf, user, path):
     request = rf.get(path)
     request.user = user
@@ -139,3 +144,12 @@ def test_workspace_task_refuses_a_non_integer_workspace_id(two_workspaces, bad):
 def test_workspace_task_refuses_a_model_instance(two_workspaces):
     with pytest.raises(TypeError, match="workspace_id must be an int"):
         scope_probe(two_workspaces.a)
+
+
+def test_bound_workspace_task_gets_itself_and_the_workspace(two_workspaces):
+    ws = two_workspaces.a
+    assert bound_probe(ws.pk) == ["tests.tenancy.bound_probe", ws.pk]
+    assert bound_probe.apply(args=(ws.pk,)).get() == ["tests.tenancy.bound_probe", ws.pk]
+    assert current_workspace_id(required=False) is None
+    with pytest.raises(TypeError, match="workspace_id must be an int"):
+        bound_probe(str(ws.pk))

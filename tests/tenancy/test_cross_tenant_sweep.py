@@ -63,6 +63,11 @@ class Route:
         return "unclassified"
 
     @property
+    def accepts_get(self) -> bool:
+        view_class = getattr(self.callback, "view_class", None)
+        return view_class is None or hasattr(view_class, "get")
+
+    @property
     def accepts_post(self) -> bool:
         view_class = getattr(self.callback, "view_class", None)
         if view_class is not None:
@@ -87,6 +92,21 @@ def all_routes() -> list[Route]:
     return list(walk(get_resolver().url_patterns))
 
 
+@pytest.fixture
+def world(two_workspaces: TwoWorkspaces) -> TwoWorkspaces:
+    """The two workspaces, plus the objects of A that only some pages show."""
+    from health.defaults import DEFAULT_DEFINITION, save_version
+    from health.models import Scorecard
+
+    tw = two_workspaces
+    with use_workspace(tw.a):
+        card = Scorecard.objects.create(name="Quokka enterprise scorecard", tier=tw.sample.tier)
+        save_version(card, DEFAULT_DEFINITION, user=tw.a_admin, note="Quokka tuning")
+    tw.extra["scorecard"] = card
+    tw.strings_of_a += [card.name, "Quokka tuning"]
+    return tw
+
+
 def no_ids(tw: TwoWorkspaces) -> dict:
     return {}
 
@@ -106,9 +126,39 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "alerts:inbox": no_ids,
     "tasks:list": no_ids,
     "workspace_settings:home": no_ids,
+    "health:scorecards": no_ids,
+    "health:rescore": no_ids,
+    "health:scorecard_create": no_ids,
+    "health:scorecard_edit": lambda tw: {"pk": tw.extra["scorecard"].pk},
     "api:account-list": no_ids,
     "api:account-detail": lambda tw: {"external_id": tw.sample.account.external_id},
 }
+
+
+def scorecard_form(name: str) -> dict:
+    return {
+        "action": "save",
+        "name": name,
+        "plan": "",
+        "priority": "0",
+        "is_active": "on",
+        "red_below": "40",
+        "green_from": "70",
+        "hysteresis": "3",
+        "min_coverage": "50",
+        "csat_n": "5",
+        "note": "Sweep probe",
+        "m-TOTAL_FORMS": "1",
+        "m-INITIAL_FORMS": "0",
+        "m-MIN_NUM_FORMS": "1",
+        "m-MAX_NUM_FORMS": "1000",
+        "m-0-metric": "csm_score",
+        "m-0-weight": "10",
+        "m-0-mapping": "linear",
+        "m-0-worst": "1",
+        "m-0-best": "5",
+    }
+
 
 # A plausible, valid form for every page that accepts POST: the sweep must be refused because of
 # the workspace, not because the form was empty. Checked valid for A's own members below.
@@ -121,6 +171,9 @@ POST_PAYLOADS: dict[str, Callable[[TwoWorkspaces], dict]] = {
         "sentiment": "negative",
     },
     "accounts:csm_score_create": lambda tw: {"score": "1", "note": "Sweep probe"},
+    "health:rescore": lambda tw: {},
+    "health:scorecard_create": lambda tw: scorecard_form("Sweep probe scorecard"),
+    "health:scorecard_edit": lambda tw: scorecard_form("Sweep probe scorecard"),
 }
 
 
@@ -234,15 +287,16 @@ def _assert_nothing_of_a(tw: TwoWorkspaces, response, what: str) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in TENANT_ROUTES if r.kind == "page"], ids=lambda r: r.key)
-def test_page_of_workspace_a_is_unreachable_from_workspace_b(client, two_workspaces, route):
-    tw = two_workspaces
+def test_page_of_workspace_a_is_unreachable_from_workspace_b(client, world, route):
+    tw = world
     kwargs = _kwargs(route, tw)
     payload = POST_PAYLOADS.get(route.name, lambda tw: {})(tw)
 
     # Control: the sample is real, A's own admin reaches it (so a 404 below is the tenancy's doing).
     client.force_login(tw.a_admin)
     own = client.get(reverse(route.name, kwargs={"workspace_slug": tw.a.slug, **kwargs}))
-    assert own.status_code in (200, 302), f"{route.key}: A's admin gets {own.status_code}; fix the sample"
+    expected = (200, 302) if route.accepts_get else (405,)
+    assert own.status_code in expected, f"{route.key}: A's admin gets {own.status_code}; fix the sample"
     if own.status_code == 200 and kwargs:
         assert tw.leaks(own.content), f"{route.key}: A's own page shows none of its sample strings"
 
@@ -256,20 +310,22 @@ def test_page_of_workspace_a_is_unreachable_from_workspace_b(client, two_workspa
         assert response.status_code == 404, f"{method.upper()} {a_url}: {response.status_code}"
         _assert_nothing_of_a(tw, response, f"{method.upper()} {a_url}")
     if kwargs:
-        # B's own slug with A's object ids. A page without a POST handler answers 405 first.
+        # B's own slug with A's object ids. A page without a handler for the method answers 405.
         response = client.get(b_url)
-        assert response.status_code == 404, f"GET {b_url}: {response.status_code}"
+        expected = (404,) if route.accepts_get else (404, 405)
+        assert response.status_code in expected, f"GET {b_url}: {response.status_code}"
         _assert_nothing_of_a(tw, response, f"GET {b_url}")
         response = client.post(b_url, payload)
         expected = (404,) if route.accepts_post else (404, 405)
         assert response.status_code in expected, f"POST {b_url}: {response.status_code}"
         _assert_nothing_of_a(tw, response, f"POST {b_url}")
     else:
+        expected = 200 if route.accepts_get else 405
         response = client.get(b_url)
-        assert response.status_code == 200, f"GET {b_url}: {response.status_code}"
+        assert response.status_code == expected, f"GET {b_url}: {response.status_code}"
         _assert_nothing_of_a(tw, response, f"GET {b_url}")
         response = client.get(b_url, list_query(tw))
-        assert response.status_code == 200, f"GET {b_url} with A's filters: {response.status_code}"
+        assert response.status_code == expected, f"GET {b_url} with A's filters: {response.status_code}"
         _assert_nothing_of_a(tw, response, f"GET {b_url} with A's filters")
         response = client.post(b_url, payload)
         _assert_nothing_of_a(tw, response, f"POST {b_url}")
@@ -312,13 +368,16 @@ def test_api_route_of_workspace_a_is_unreachable_with_a_key_of_b(client, two_wor
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(POST_PAYLOADS))
-def test_post_payloads_are_valid_for_the_workspace_itself(client, two_workspaces, name):
-    """Proves the sweep's POSTs would write if the workspace allowed it."""
-    tw = two_workspaces
+def test_post_payloads_are_valid_for_the_workspace_itself(
+    client, world, name, django_capture_on_commit_callbacks
+):
+    """Proves the sweep's POSTs would write (or enqueue work) if the workspace allowed it."""
+    tw = world
     route = next(r for r in ROUTES if r.name == name)
     url = reverse(name, kwargs={"workspace_slug": tw.a.slug, **_kwargs(route, tw)})
     before = snapshot(tw.a)
     client.force_login(tw.a_admin)
-    response = client.post(url, POST_PAYLOADS[name](tw))
+    with django_capture_on_commit_callbacks() as enqueued:
+        response = client.post(url, POST_PAYLOADS[name](tw))
     assert response.status_code == 302, f"{name}: the payload was refused ({response.status_code})"
-    assert snapshot(tw.a) != before, f"{name}: a valid POST by A's admin changed nothing"
+    assert snapshot(tw.a) != before or enqueued, f"{name}: a valid POST by A's admin did nothing"
