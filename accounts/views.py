@@ -13,6 +13,7 @@ from .filters import AccountFilterSet, ContactFilterSet
 from .forms import CSMScoreForm, TouchpointForm
 from .models import Account, Contact, DailyUsage
 from .models.support import OPEN_TICKET_STATUSES
+from .panels import panels_for
 
 
 class FilteredListView(WorkspaceListView):
@@ -131,6 +132,7 @@ class AccountDetailView(WorkspaceDetailView):
             usage_total_30=sum(v for d, v in by_day.items() if d > today - timezone.timedelta(days=30)),
             features=features,
             days_to_renewal=(account.renewal_date - today).days if account.renewal_date else None,
+            panels=panels_for(self.request, account),
         )
         context.setdefault("touchpoint_form", TouchpointForm())
         context.setdefault("csm_score_form", CSMScoreForm())

@@ -9,6 +9,7 @@ workspace_patterns = [
     path("alerts/", include("health.urls")),
     path("tasks/", include("playbooks.urls")),
     path("settings/", include("tenancy.settings_urls")),
+    path("settings/health/", include("health.settings_urls")),
 ]
 
 urlpatterns = [

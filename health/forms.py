@@ -37,6 +37,12 @@ class ScorecardForm(forms.ModelForm):
     )
     csat_n = forms.IntegerField(label="CSAT ratings averaged", min_value=1, max_value=50, initial=5)
     note = forms.CharField(required=False, max_length=200, help_text="What changed in this version and why.")
+    # Declared here so the form class never touches the scoped managers at import time; the
+    # workspace's choices are set per request in __init__.
+    tier = forms.ModelChoiceField(queryset=Tier.all_workspaces.none(), required=False)
+    lifecycle_stage = forms.ModelChoiceField(
+        queryset=LifecycleStage.all_workspaces.none(), required=False, label="Stage"
+    )
 
     class Meta:
         model = Scorecard

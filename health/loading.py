@@ -54,7 +54,11 @@ def _restrict(qs, field: str, account_ids: list[int] | None, id_range: tuple[int
 def load_accounts(
     as_of: dt.date, account_ids: list[int] | None = None, id_range: tuple[int, int] | None = None
 ) -> pd.DataFrame:
-    qs = Account.objects.filter(created_at__lt=_end_of(as_of))
+    # An account is a customer from its contract start (imported history counts), or from when
+    # it was recorded if no start is known.
+    qs = Account.objects.filter(
+        Q(contract_start__lte=as_of) | Q(contract_start__isnull=True, created_at__lt=_end_of(as_of))
+    )
     # Churned accounts are scored only for dates before they churned (backtests need those).
     qs = _restrict(qs.filter(Q(status="active") | Q(churned_at__gt=as_of)), "pk", account_ids, id_range)
     cols = [

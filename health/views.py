@@ -1,7 +1,154 @@
-from tenancy.mixins import WorkspacePageView
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+
+from tenancy.mixins import WorkspaceMixin, WorkspacePageView
+from tenancy.permissions import Action
+
+from .defaults import save_version
+from .forms import MeasureForm, MeasureFormSet, ScorecardForm, build_definition
+from .models import HealthRun, HealthScore, Scorecard
+from .scorecards import ScorecardSpec
+from .tasks import rescore_workspace
+from .whatif import preview
 
 
 class AlertInboxView(WorkspacePageView):
     """Churn alerts inbox. The alert engine arrives with the alert rules; until then the page says so."""
 
     template_name = "health/alert_inbox.html"
+
+
+class ScorecardListView(WorkspacePageView):
+    """Settings → Health scoring: the scorecards, who they score, and the recent runs."""
+
+    template_name = "health/scorecard_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        cards = list(Scorecard.objects.select_related("tier", "lifecycle_stage", "current_version"))
+        latest_day = HealthScore.objects.order_by("-day").values_list("day", flat=True).first()
+        counts = {}
+        if latest_day:
+            counts = dict(
+                HealthScore.objects.filter(day=latest_day)
+                .values("scorecard_version__scorecard")
+                .annotate(n=Count("pk"))
+                .values_list("scorecard_version__scorecard", "n")
+            )
+        rows = []
+        for card in cards:
+            spec = card.current_version.spec if card.current_version else None
+            total = sum(m.weight for m in spec.measures) if spec else 1
+            rows.append(
+                {
+                    "card": card,
+                    "spec": spec,
+                    "accounts": counts.get(card.pk, 0),
+                    "measures": [
+                        {"label": m.label, "weight": m.weight, "share": m.weight / total * 100}
+                        for m in spec.measures
+                    ]
+                    if spec
+                    else [],
+                }
+            )
+        context["scorecards"] = rows
+        context["runs"] = HealthRun.objects.all()[:20]
+        return context
+
+
+class RescoreView(WorkspaceMixin, View):
+    required_action = Action.CONFIGURE
+
+    def post(self, request, *args, **kwargs):
+        rescore_workspace.delay_on_commit(self.workspace.pk)
+        messages.success(request, "A full rescore is queued; the runs table shows when it finishes.")
+        return redirect("health:scorecards", workspace_slug=self.workspace.slug)
+
+
+class ScorecardEditView(WorkspacePageView):
+    """Edit a scorecard (or create a segment one): preview the draft, then save a new version."""
+
+    template_name = "health/scorecard_form.html"
+    required_action = Action.CONFIGURE
+
+    def get_scorecard(self) -> Scorecard | None:
+        pk = self.kwargs.get("pk")
+        if pk is None:
+            return None
+        return get_object_or_404(Scorecard.objects.select_related("current_version"), pk=pk)
+
+    def get(self, request, *args, **kwargs):
+        scorecard = self.get_scorecard()
+        definition = scorecard.current_version.definition if scorecard and scorecard.current_version else None
+        if definition is None:
+            default = Scorecard.objects.filter(is_default=True).select_related("current_version").first()
+            definition = (
+                default.current_version.definition
+                if default and default.current_version
+                else {"measures": []}
+            )
+        form = ScorecardForm(instance=scorecard, definition=definition)
+        formset = MeasureFormSet(
+            initial=[MeasureForm.initial_from(m) for m in definition["measures"]], prefix="m"
+        )
+        return self.render(scorecard, form, formset)
+
+    def post(self, request, *args, **kwargs):
+        scorecard = self.get_scorecard()
+        action = request.POST.get("action", "preview")
+        form = ScorecardForm(request.POST, instance=scorecard)
+        formset = MeasureFormSet(request.POST, prefix="m")
+        if action == "add_row":
+            data = request.POST.copy()
+            data["m-TOTAL_FORMS"] = str(int(data.get("m-TOTAL_FORMS", 0)) + 1)
+            return self.render(
+                scorecard, ScorecardForm(data, instance=scorecard), MeasureFormSet(data, prefix="m")
+            )
+        if not (form.is_valid() and formset.is_valid()):
+            return self.render(scorecard, form, formset, status=400)
+        definition = build_definition(form, formset)
+        if definition is None:
+            return self.render(scorecard, form, formset, status=400)
+        if action == "save":
+            card = form.save()
+            version = save_version(
+                card, definition, user=request.user, note=form.cleaned_data.get("note", "")
+            )
+            rescore_workspace.delay_on_commit(self.workspace.pk)
+            messages.success(request, f"Saved {card.name} v{version.number}. A rescore with it is queued.")
+            return redirect("health:scorecards", workspace_slug=self.workspace.slug)
+        conditions = {
+            "tier_id": form.cleaned_data.get("tier").pk if form.cleaned_data.get("tier") else None,
+            "lifecycle_stage_id": form.cleaned_data["lifecycle_stage"].pk
+            if form.cleaned_data.get("lifecycle_stage")
+            else None,
+            "plan": form.cleaned_data.get("plan") or None,
+            "priority": form.cleaned_data.get("priority") or 0,
+        }
+        if scorecard is not None and scorecard.is_default:
+            conditions = {
+                "tier_id": None,
+                "lifecycle_stage_id": None,
+                "plan": None,
+                "priority": scorecard.priority,
+            }
+        result = preview(scorecard, ScorecardSpec.from_dict(definition), conditions)
+        return self.render(scorecard, form, formset, preview_result=result)
+
+    def render(self, scorecard, form, formset, preview_result=None, status=200):
+        if scorecard is not None and scorecard.pk is None:
+            raise Http404
+        context = self.get_context_data(
+            scorecard=scorecard,
+            form=form,
+            formset=formset,
+            preview=preview_result,
+            versions=scorecard.versions.select_related("created_by")[:10] if scorecard else [],
+        )
+        return self.render_to_response(context, status=status)

@@ -7,12 +7,23 @@ from .models import ApiKey, Membership, User, WorkerHeartbeat, Workspace
 
 
 class TenantAdmin(admin.ModelAdmin):
-    """Base admin for tenant-owned models: unscoped on purpose, workspace always shown."""
+    """Base admin for tenant-owned models: unscoped on purpose, workspace always shown.
+
+    Read-only (plus delete): customer data is changed through the product's pages and API, where
+    every related lookup is resolved inside one workspace; an admin form would offer every
+    workspace's accounts in its choices.
+    """
 
     list_select_related = ("workspace",)
 
     def get_queryset(self, request):
         return self.model.all_workspaces.select_related("workspace")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
     def get_list_display(self, request):
         return ("__str__", "workspace", *[f for f in super().get_list_display(request) if f != "__str__"])

@@ -42,6 +42,38 @@
         },
       };
     },
+    // Health score over time, each point coloured by its band: [{day, score, band}, ...]
+    health: function (rows) {
+      var colors = { red: cssVar("--tblr-red", "#d63939"), yellow: cssVar("--tblr-yellow", "#f59f00"),
+                     green: cssVar("--tblr-green", "#2fb344") };
+      return {
+        type: "line",
+        data: {
+          labels: rows.map(function (r) { return r.day; }),
+          datasets: [{
+            label: "Health",
+            data: rows.map(function (r) { return r.score; }),
+            borderColor: cssVar("--tblr-primary", "#066fd1"),
+            borderWidth: 2,
+            pointRadius: 2,
+            pointBackgroundColor: rows.map(function (r) { return colors[r.band] || "#9aa0ac"; }),
+            pointBorderWidth: 0,
+            tension: 0.2,
+            spanGaps: true,
+          }],
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: { legend: { display: false } },
+          scales: {
+            x: { grid: { display: false }, ticks: { maxTicksLimit: 6, maxRotation: 0 } },
+            y: { min: 0, max: 100, ticks: { stepSize: 25 } },
+          },
+        },
+      };
+    },
     // A bare trend line for small spaces.
     sparkline: function (rows) {
       var primary = cssVar("--tblr-primary", "#066fd1");

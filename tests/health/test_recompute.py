@@ -1,0 +1,131 @@
+"""Health runs against the database: scores, history, as_of, incremental rescoring, the lock."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Account
+from health.defaults import ensure_default_scorecards
+from health.models import HealthRun, HealthScore, RunStatus
+from health.recompute import LOCK_NAME, recompute
+from tenancy import locks
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def usage(account, days_ago_from: int, days_ago_to: int, events: int, feature: str = "reports"):
+    for n in range(days_ago_to, days_ago_from + 1):
+        f.DailyUsageFactory(account=account, feature=feature, day=TODAY - dt.timedelta(days=n), events=events)
+
+
+@pytest.fixture
+def scored_workspace(workspace):
+    ensure_default_scorecards()
+    healthy = f.AccountFactory(
+        name="Healthy", licenses_purchased=5, contract_start=TODAY - dt.timedelta(days=400)
+    )
+    declining = f.AccountFactory(
+        name="Declining", licenses_purchased=50, contract_start=TODAY - dt.timedelta(days=400)
+    )
+    usage(healthy, 120, 1, 20)
+    usage(declining, 120, 31, 40)
+    usage(declining, 30, 25, 2)
+    for n, contact in enumerate(("a", "b", "c")):
+        person = f.ContactFactory(account=healthy, name=contact, is_champion=n == 0)
+        f.DailyUsageFactory(
+            account=healthy, contact=person, feature="dashboards", day=TODAY - dt.timedelta(days=2), events=3
+        )
+    f.NPSResponseFactory(account=healthy, score=10, responded_at=timezone.now() - dt.timedelta(days=5))
+    f.NPSResponseFactory(account=declining, score=2, responded_at=timezone.now() - dt.timedelta(days=5))
+    f.InvoiceFactory(
+        account=declining,
+        status="open",
+        issued_on=TODAY - dt.timedelta(days=100),
+        due_on=TODAY - dt.timedelta(days=70),
+    )
+    f.CSMScoreFactory(account=healthy, score=5)
+    f.CSMScoreFactory(account=declining, score=1)
+    return {"workspace": workspace, "healthy": healthy, "declining": declining}
+
+
+def test_recompute_scores_every_account_and_explains_it(scored_workspace):
+    run = recompute(scored_workspace["workspace"].pk)
+    assert run.status == RunStatus.SUCCEEDED and run.accounts_scored == 2
+    healthy = Account.objects.get(pk=scored_workspace["healthy"].pk)
+    declining = Account.objects.get(pk=scored_workspace["declining"].pk)
+    assert healthy.health_score > declining.health_score
+    assert healthy.health_band == "green" and declining.health_band == "red"
+    history = HealthScore.objects.get(account=declining, day=TODAY)
+    assert history.measures["usage_trend"]["raw"] == pytest.approx((12 / (40 * 90 / 3) - 1) * 100, rel=0.01)
+    contributions = sum(m["contribution"] or 0 for m in history.measures.values())
+    assert contributions == pytest.approx(history.score, abs=0.1)
+    assert history.scorecard_version.scorecard.is_default
+
+
+def test_rerun_is_idempotent_one_history_row_per_day(scored_workspace):
+    recompute(scored_workspace["workspace"].pk)
+    recompute(scored_workspace["workspace"].pk)
+    assert HealthScore.objects.filter(day=TODAY).count() == 2
+
+
+def test_as_of_ignores_data_recorded_after_that_date(scored_workspace):
+    ws = scored_workspace["workspace"]
+    past = TODAY - dt.timedelta(days=10)
+    recompute(ws.pk, as_of=past)
+    before = HealthScore.objects.get(account=scored_workspace["healthy"], day=past)
+    f.NPSResponseFactory(account=scored_workspace["healthy"], score=0, responded_at=timezone.now())
+    f.InvoiceFactory(
+        account=scored_workspace["healthy"],
+        status="failed",
+        issued_on=TODAY - dt.timedelta(days=3),
+        due_on=TODAY,
+    )
+    recompute(ws.pk, as_of=past)
+    after = HealthScore.objects.get(account=scored_workspace["healthy"], day=past)
+    assert after.score == before.score and after.measures == before.measures
+    # Scoring a past date never touches the current score on the account row.
+    assert Account.objects.get(pk=scored_workspace["healthy"].pk).health_score is None
+
+
+def test_incremental_run_scores_only_stale_accounts(scored_workspace):
+    ws = scored_workspace["workspace"]
+    recompute(ws.pk)
+    Account.objects.update(health_stale=False)
+    f.TouchpointFactory(account=scored_workspace["declining"])  # marks it stale
+    assert list(Account.objects.filter(health_stale=True).values_list("name", flat=True)) == ["Declining"]
+    run = recompute(ws.pk, stale_only=True)
+    assert run.accounts_scored == 1
+    assert not Account.objects.filter(health_stale=True).exists()
+
+
+def test_a_held_lock_skips_the_run_and_scores_nothing(scored_workspace):
+    token = locks.acquire(LOCK_NAME, dt.timedelta(minutes=5))
+    try:
+        run = recompute(scored_workspace["workspace"].pk)
+    finally:
+        locks.release(LOCK_NAME, token)
+    assert run.status == RunStatus.SKIPPED
+    assert not HealthScore.objects.exists()
+    assert recompute(scored_workspace["workspace"].pk).status == RunStatus.SUCCEEDED
+
+
+def test_an_expired_lock_is_taken_over(scored_workspace):
+    locks.acquire(LOCK_NAME, dt.timedelta(seconds=-1))  # a holder that died long ago
+    assert recompute(scored_workspace["workspace"].pk).status == RunStatus.SUCCEEDED
+
+
+def test_failed_run_is_recorded_and_previous_scores_stay(scored_workspace):
+    ws = scored_workspace["workspace"]
+    recompute(ws.pk)
+    before = dict(Account.objects.values_list("pk", "health_score"))
+    from health.models import Scorecard
+
+    Scorecard.objects.update(is_active=False)  # nothing left to score with
+    with pytest.raises(Exception, match="No active scorecard"):
+        recompute(ws.pk)
+    assert HealthRun.objects.filter(status=RunStatus.FAILED).count() == 1
+    assert dict(Account.objects.values_list("pk", "health_score")) == before
