@@ -67,7 +67,10 @@ class CSMScoreForm(StyledFormMixin, forms.ModelForm):
         coerce=int,
         widget=forms.RadioSelect,
         help_text="1 = about to churn, 5 = thriving.",
-        error_messages={"invalid_choice": "Pick a score from 1 to 5."},
+        error_messages={
+            "required": "Pick a score from 1 to 5.",
+            "invalid_choice": "Pick a score from 1 to 5.",
+        },
     )
 
     class Meta:

@@ -21,6 +21,12 @@ class DashboardView(WorkspacePageView):
         today = timezone.localdate()
         active = accounts.filter(status=AccountStatus.ACTIVE)
         totals = active.aggregate(
+            # The per-band sums come before `mrr=`: once an aggregate is named "mrr", a later
+            # Sum("mrr") in the same call would refer to it instead of the column.
+            red_mrr=Sum("mrr", filter=Q(health_band="red")),
+            yellow_mrr=Sum("mrr", filter=Q(health_band="yellow")),
+            green_mrr=Sum("mrr", filter=Q(health_band="green")),
+            unscored_mrr=Sum("mrr", filter=Q(health_band="")),
             count=Count("pk"),
             mrr=Sum("mrr"),
             red=Count("pk", filter=Q(health_band="red")),
