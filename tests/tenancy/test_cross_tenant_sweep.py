@@ -189,7 +189,7 @@ def list_query(tw: TwoWorkspaces) -> dict:
 
 
 def missing_samples(routes: Iterable[Route]) -> list[str]:
-    """Tenant routes with no SAMPLES entry, or whose sample does not fill every URL parameter."""
+    """Tenant routes with no SAMPLES entry (a sample that misses a URL parameter fails in the sweep)."""
     missing = []
     for route in routes:
         if route.kind not in ("page", "api"):
