@@ -27,6 +27,8 @@ ACTIVE, CHURNED = "active", "churned"
 ZERO = Decimal("0")
 
 _effective_date: ContextVar[dt.date | None] = ContextVar("mrr_effective_date", default=None)
+# Django's bulk_update writes through queryset.update(); that inner update must not record again.
+_in_bulk_update: ContextVar[bool] = ContextVar("mrr_in_bulk_update", default=False)
 
 
 @contextmanager
@@ -110,7 +112,7 @@ class AccountQuerySet(TenantQuerySet):
         return {pk: (mrr, status) for pk, mrr, status in qs.values_list("pk", "mrr", "status")}
 
     def update(self, **kwargs):
-        if not REVENUE_FIELDS & kwargs.keys():
+        if not REVENUE_FIELDS & kwargs.keys() or _in_bulk_update.get():
             return super().update(**kwargs)
         with transaction.atomic():
             pks = list(self.select_for_update().values_list("pk", flat=True))
@@ -126,7 +128,11 @@ class AccountQuerySet(TenantQuerySet):
             return super().bulk_update(objs, fields, *args, **kwargs)
         with transaction.atomic():
             before = self._revenue_before(obj.pk for obj in objs)
-            count = super().bulk_update(objs, fields, *args, **kwargs)
+            token = _in_bulk_update.set(True)
+            try:
+                count = super().bulk_update(objs, fields, *args, **kwargs)
+            finally:
+                _in_bulk_update.reset(token)
             after = self.model.all_workspaces.filter(pk__in=[obj.pk for obj in objs])
             record_changes([(account, before.get(account.pk)) for account in after])
         return count
@@ -150,8 +156,6 @@ class AccountQuerySet(TenantQuerySet):
                 # Re-read: on conflict the returned objects may lack their database ids.
                 after = [a for a in self._by_keys(keys) if (a.workspace_id, a.external_id) in keys]
                 record_changes([(a, before.get((a.workspace_id, a.external_id))) for a in after])
-        for obj in created:
-            obj._remember_revenue_state()
         return created
 
     def _by_keys(self, keys: set[tuple[int, str]]):

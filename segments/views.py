@@ -4,6 +4,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
+from health.models import HealthScore
 from tenancy.mixins import WorkspacePageView
 
 
@@ -49,5 +50,21 @@ class DashboardView(WorkspacePageView):
             ).count(),
             upcoming_renewals=upcoming,
             renewals_count=renewals.count(),
+            band_trend=self.band_trend(mine, today),
         )
         return context
+
+    def band_trend(self, mine: bool, today) -> list[dict]:
+        """Accounts per band per day over the last 90 days, from the score history."""
+        history = HealthScore.objects.filter(day__gt=today - timezone.timedelta(days=90))
+        if mine:
+            history = history.filter(account__csm_owner=self.request.user)
+        rows = history.values("day").annotate(
+            red=Count("pk", filter=Q(band="red")),
+            yellow=Count("pk", filter=Q(band="yellow")),
+            green=Count("pk", filter=Q(band="green")),
+        )
+        return [
+            {"day": r["day"].isoformat(), "red": r["red"], "yellow": r["yellow"], "green": r["green"]}
+            for r in rows.order_by("day")
+        ]

@@ -36,7 +36,7 @@ def current_workspace_id(required: bool = True) -> int | None:
 
 @contextmanager
 def use_workspace(workspace: Workspace | int) -> Iterator[int]:
-    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    workspace_id = getattr(workspace, "pk", workspace)
     if not isinstance(workspace_id, int) or isinstance(workspace_id, bool):
         raise TypeError(f"workspace id must be an int, got {workspace_id!r}")
     token = _current.set(workspace_id)

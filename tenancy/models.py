@@ -112,7 +112,7 @@ class TenantModel(models.Model):
 
 class TimestampedTenantModel(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)  # indexed per model as (workspace, updated_at)
 
     class Meta(TenantModel.Meta):
         abstract = True

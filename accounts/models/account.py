@@ -10,7 +10,7 @@ from django.db.models import Q
 from tenancy.managers import TenantManager, UnscopedManager
 from tenancy.models import TimestampedTenantModel
 
-from ..mrr import AccountQuerySet, record_changes
+from ..mrr import REVENUE_FIELDS, AccountQuerySet, record_changes
 
 
 class Tier(TimestampedTenantModel):
@@ -36,7 +36,7 @@ class LifecycleStage(TimestampedTenantModel):
     """A workspace-configured lifecycle stage (trial → onboarding → … → advocate, churned)."""
 
     name = models.CharField(max_length=60)
-    key = models.SlugField(max_length=40)
+    key = models.SlugField(max_length=40, db_index=False)  # indexed by (workspace, key)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -86,7 +86,9 @@ class Account(TimestampedTenantModel):
     health_score = models.PositiveSmallIntegerField(null=True, blank=True)
     health_band = models.CharField(max_length=6, choices=HealthBand.choices, blank=True)
     health_computed_at = models.DateTimeField(null=True, blank=True)
-    health_coverage = models.FloatField(null=True, blank=True, help_text="Share of the score's weight that had data")
+    health_coverage = models.FloatField(
+        null=True, blank=True, help_text="Share of the score's weight that had data"
+    )
     # Set whenever an input of the score changes; the incremental rescore picks these up.
     health_stale = models.BooleanField(default=True)
 
@@ -107,34 +109,34 @@ class Account(TimestampedTenantModel):
             models.Index(fields=["workspace", "csm_owner"], name="account_ws_csm"),
             models.Index(fields=["workspace", "status"], name="account_ws_status"),
             models.Index(fields=["workspace", "updated_at"], name="account_ws_updated"),
-            models.Index(fields=["workspace", "health_stale"], name="account_ws_stale", condition=Q(health_stale=True)),
+            models.Index(
+                fields=["workspace", "health_stale"], name="account_ws_stale", condition=Q(health_stale=True)
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._remember_revenue_state()
-        return instance
-
-    def _remember_revenue_state(self) -> None:
-        loaded = "mrr" in self.__dict__ and "status" in self.__dict__
-        self._loaded_revenue = (self.mrr, self.status) if loaded else None
-
     def save(self, *args, **kwargs):
         # Every MRR or status change, by whatever path, becomes an MRRMovement (accounts/mrr.py).
+        # The state before is read from the database (locked), not from this instance, which may
+        # be stale.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not REVENUE_FIELDS & set(update_fields):
+            return super().save(*args, **kwargs)
         adding = self._state.adding
         with transaction.atomic():
             before = None
             if not adding:
-                before = getattr(self, "_loaded_revenue", None)
-                if before is None:
-                    before = Account.all_workspaces.filter(pk=self.pk).values_list("mrr", "status").first()
+                before = (
+                    Account.all_workspaces.select_for_update()
+                    .filter(pk=self.pk)
+                    .values_list("mrr", "status")
+                    .first()
+                )
             super().save(*args, **kwargs)
-            record_changes([(self, before)])
-        self._remember_revenue_state()
+            after = self if update_fields is None else Account.all_workspaces.get(pk=self.pk)
+            record_changes([(after, before)])
 
     @property
     def arr(self) -> Decimal:

@@ -42,6 +42,27 @@
         },
       };
     },
+    // Accounts per band per day, stacked: [{day, red, yellow, green}, ...]
+    bands: function (rows) {
+      function series(key, color) {
+        return { label: key, data: rows.map(function (r) { return r[key]; }), backgroundColor: color,
+                 borderWidth: 0, barPercentage: 1.0, categoryPercentage: 1.0 };
+      }
+      return {
+        type: "bar",
+        data: {
+          labels: rows.map(function (r) { return r.day; }),
+          datasets: [series("red", cssVar("--tblr-red", "#d63939")), series("yellow", cssVar("--tblr-yellow", "#f59f00")),
+                     series("green", cssVar("--tblr-green", "#2fb344"))],
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false,
+          plugins: { legend: { display: false } },
+          scales: { x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 6, maxRotation: 0 } },
+                    y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        },
+      };
+    },
     // Health score over time, each point coloured by its band: [{day, score, band}, ...]
     health: function (rows) {
       var colors = { red: cssVar("--tblr-red", "#d63939"), yellow: cssVar("--tblr-yellow", "#f59f00"),
