@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from tenancy.tasks import workspace_task
@@ -41,9 +42,15 @@ def debounce_key(workspace_id: int) -> str:
 
 
 def request_stale_rescore(workspace_id: int) -> None:
-    """Queue one incremental rescore for the workspace unless one is already queued."""
-    if cache.add(debounce_key(workspace_id), 1, timeout=DEBOUNCE_SECONDS * 10):
-        rescore_stale.apply_async_on_commit((workspace_id,), countdown=DEBOUNCE_SECONDS)
+    """Queue one incremental rescore for the workspace once the current transaction commits,
+    unless one is already queued. The debounce key is taken only on commit: a rolled-back write
+    must not hold back the next one's rescore."""
+
+    def queue() -> None:
+        if cache.add(debounce_key(workspace_id), 1, timeout=DEBOUNCE_SECONDS * 10):
+            rescore_stale.apply_async((workspace_id,), countdown=DEBOUNCE_SECONDS)
+
+    transaction.on_commit(queue)
 
 
 @workspace_task(name="health.tasks.backfill_workspace")

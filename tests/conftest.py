@@ -28,8 +28,17 @@ A_MARKER = "quokka"
 def pytest_configure(config):
     from django.conf import settings
 
+    from cs_platform.celery import app
+
     # WhiteNoise warns on every request when the collected-static folder does not exist yet.
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+    # Parallel test processes have their own databases (and so the same workspace ids): keep
+    # their cache keys apart when they share one Redis.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{worker}"
+    # Tasks enqueued by ordinary tests (data changes queue a rescore) go to kombu's in-memory
+    # transport and are dropped with the process; the worker tests point the app at a real broker.
+    app.conf.broker_url = "memory://"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,1 @@
+from .worker import executed_tasks  # noqa: F401  (fixture)
