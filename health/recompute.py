@@ -36,10 +36,6 @@ CHUNK_SIZE = 50_000
 scores_computed = Signal()
 
 
-class NoScorecard(RuntimeError):
-    pass
-
-
 @dataclass
 class ActiveScorecard:
     id: int
@@ -130,7 +126,15 @@ def recompute(
         try:
             cards = active_scorecards()
             if not cards:
-                raise NoScorecard("No active scorecard: create one under Settings → Health scoring.")
+                # Nothing to score with yet: a state of the workspace, not a fault of the run.
+                HealthRun.objects.filter(pk=run.pk).update(
+                    status=RunStatus.FAILED,
+                    finished_at=timezone.now(),
+                    error="No active scorecard: create one under Settings → Health scoring.",
+                )
+                log.warning("health run %s: workspace %s has no active scorecard", run.pk, workspace_id)
+                run.refresh_from_db()
+                return run
             scored = 0
             for chunk in _chunks(account_ids):
                 scored += _score_chunk(workspace_id, as_of, chunk, cards)
