@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
@@ -40,11 +41,11 @@ from accounts.models import (
     Ticket,
     Tier,
     Touchpoint,
-    UsageEvent,
 )
 from accounts.mrr import movements_dated
 from tenancy.context import use_workspace
 from tenancy.models import Membership, User, Workspace
+from tenancy.provisioning import provision_workspace
 
 # Published on purpose: these are the logins of a local demo.
 DEMO_PASSWORD = "demo12345"  # noqa: S105
@@ -635,7 +636,10 @@ class DemoBuilder:
         self.counts["Account"] += len(self.stories)
 
     def _plan_revenue(self) -> None:
-        """Decide churns, reactivations, expansions and contractions; the final MRR is on the account."""
+        """Decide churns, reactivations, expansions and contractions as dated MRR steps.
+
+        The account keeps its first MRR (it is created with it); `_mrr_history` replays the rest.
+        """
         rng, today = self.rng, self.today
         paid = [s for s in self.stories if not s.trial]
         eligible = [s for s in paid if (today - s.start).days > 150]
@@ -793,6 +797,10 @@ class DemoBuilder:
                 noise = g.gamma(4.0, 0.25, USAGE_DAYS)
                 lam[f] = users * feat.rate * trend * week * noise
                 lam[f, : start_idx + lag] = 0
+            if s.trajectory == "declining" and not s.end and s.risk > 0.74:
+                # The worst ones went quiet: side features dropped first, then everything.
+                lam[2:, -int(g.integers(30, 60)) :] = 0
+                lam[:, -int(g.integers(8, 25)) :] = 0
             s.events = g.poisson(lam)
             secs = np.array([feat.seconds for feat in features], dtype=float)[:, None]
             s.durations = np.rint(s.events * secs * g.lognormal(0, 0.3, lam.shape)).astype(np.int64)
@@ -861,7 +869,7 @@ class DemoBuilder:
                 created_at=_at(min(joined, today - dt.timedelta(days=1)), rng.uniform(8, 18) * 3600),
             )
             # Executives rarely log in; most others are product users unless they went dormant.
-            c._demo_user = not executive and rng.random() > 0.05 + 0.5 * s.risk**1.5
+            c._demo_user = not executive and rng.random() > 0.05 + 0.7 * s.risk**2
             leave = champion_left if champion else (not s.trial and rng.random() < 0.07)
             if leave:
                 recent = champion and champion_left
@@ -1237,7 +1245,7 @@ def seed(reset: bool = False, log: Callable[[str], None] = print) -> dict[str, d
         existing = Workspace.objects.filter(slug=spec.slug).first()
         if existing is not None and reset:
             started = time.perf_counter()
-            delete_workspace(existing)
+            delete_workspaces([existing.pk])
             log(f"  {spec.slug}: deleted the previous demo in {time.perf_counter() - started:.2f} s")
             existing = None
         if existing is not None and Account.all_workspaces.filter(workspace=existing).exists():
@@ -1250,6 +1258,9 @@ def seed(reset: bool = False, log: Callable[[str], None] = print) -> dict[str, d
             )
             _ensure_memberships(workspace, users)
             results[spec.slug] = DemoBuilder(spec, workspace, users, today).build(log)
+            # Other apps add their defaults (scorecards…) once the data is in, e.g. a first
+            # health history backfill queued for after the commit.
+            provision_workspace(workspace)
     return results
 
 
@@ -1262,42 +1273,41 @@ def _ensure_memberships(workspace: Workspace, users: dict[str, User]) -> None:
             )
 
 
-def delete_workspace(workspace: Workspace) -> None:
-    """Delete a workspace and everything in it.
+def delete_workspaces(ids: list[int]) -> None:
+    """Delete workspaces and every row they own, with one DELETE per table.
 
-    The ORM deletes row by row (fetching every row and sending its signals) as soon as any
-    `post_delete` receiver exists, which makes a cascade over a year of usage take a minute. The
-    big tables are emptied first with one DELETE each when nothing still references their rows;
-    whatever remains (and any table another app points at them) goes through the ORM cascade.
+    The ORM cascade cannot be used here: other apps protect some rows (scorecards, stages in
+    use) and any `post_delete` receiver makes Django fetch and signal every row one by one. Every
+    tenant table carries its workspace, so each is emptied of these workspaces directly. Foreign
+    keys are deferred to the commit, so the order of the tables does not matter; rows without a
+    workspace column that point at tenant rows (many-to-many link tables) go first, while their
+    targets can still be found.
     """
-    cleared: set[type] = set()
-    with transaction.atomic():
-        for model in (
-            DailyUsage,
-            UsageEvent,
-            MRRMovement,
-            NPSResponse,
-            Ticket,
-            Invoice,
-            Touchpoint,
-            CSMScore,
-            Contact,
-        ):
-            referrers = {
-                f.related_model
-                for f in model._meta.get_fields(include_hidden=True)
-                if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
-            }
-            if referrers <= cleared:
-                table = connection.ops.quote_name(model._meta.db_table)
-                with connection.cursor() as cursor:
-                    # The table name comes from the model, quoted; the value is a parameter.
-                    sql = f"DELETE FROM {table} WHERE workspace_id = %s"  # noqa: S608
-                    cursor.execute(sql, [workspace.pk])
-            else:
-                model.all_workspaces.filter(workspace=workspace).delete()
-            cleared.add(model)
-        workspace.delete()
+    if not ids:
+        return
+    qn = connection.ops.quote_name
+    in_ids = f"IN ({', '.join(['%s'] * len(ids))})"
+    owned: dict[type, str] = {}
+    for model in apps.get_models(include_auto_created=True):
+        for f in model._meta.concrete_fields:
+            if f.is_relation and f.related_model is Workspace and model._meta.managed:
+                owned[model] = f.column
+    # Table and column names come from the models, quoted; the ids are parameters.
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model in apps.get_models(include_auto_created=True):
+            if model in owned or model is Workspace or not model._meta.managed:
+                continue
+            for f in model._meta.concrete_fields:
+                target = f.related_model if f.is_relation else None
+                if target in owned:
+                    sql = (
+                        f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(f.column)} IN "  # noqa: S608
+                        f"(SELECT id FROM {qn(target._meta.db_table)} WHERE {qn(owned[target])} {in_ids})"
+                    )
+                    cursor.execute(sql, ids)
+        for model, column in owned.items():
+            cursor.execute(f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(column)} {in_ids}", ids)  # noqa: S608
+        cursor.execute(f"DELETE FROM {qn(Workspace._meta.db_table)} WHERE id {in_ids}", ids)  # noqa: S608
 
 
 def demo_row_counts(slugs: list[str]) -> dict[str, int]:

@@ -48,3 +48,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Run `manage.py runserver` and open {demo.DEMO_URL} (workspaces at /w/acme/, /w/globex/)."
         )
+        self.stdout.write(
+            "Health scores are computed by a Celery worker (a history backfill is queued), or at once "
+            "with `manage.py recompute_health`."
+        )
