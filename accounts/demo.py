@@ -907,10 +907,20 @@ class DemoBuilder:
 
         for s in self.stories:
             aid = s.account.pk
+            # Rows partition the activity: events attributed to a contact are not counted again
+            # in the account-level row of the same feature and day.
+            attributed: dict[tuple[str, int], tuple[int, int]] = {}
+            for _ci, key, d, e, secs in s.contact_rows:
+                done_e, done_s = attributed.get((key, d), (0, 0))
+                attributed[(key, d)] = (done_e + e, done_s + secs)
             f_idx, d_idx = np.nonzero(s.events)
             ev = s.events[f_idx, d_idx].tolist()
             du = s.durations[f_idx, d_idx].tolist()
             for f, d, e, secs in zip(f_idx.tolist(), d_idx.tolist(), ev, du, strict=True):
+                done_e, done_s = attributed.get((keys[f], d), (0, 0))
+                e, secs = e - done_e, max(0, secs - done_s)
+                if e <= 0:
+                    continue
                 rows.append(
                     DailyUsage(
                         workspace_id=ws,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import Signal, receiver
+from django.dispatch import Signal
 
 from tenancy.context import use_workspace
 
@@ -42,12 +42,18 @@ def mark_inputs_changed(workspace_id: int, account_ids: Iterable[int]) -> None:
     inputs_changed.send(sender=Account, workspace_id=workspace_id, account_ids=ids)
 
 
-@receiver(post_save)
-@receiver(post_delete)
 def _input_row_changed(sender, instance, signal, **kwargs) -> None:
     if kwargs.get("raw"):
         return
-    if sender in INPUT_MODELS:
-        mark_inputs_changed(instance.workspace_id, [instance.account_id])
-    elif sender is Account and signal is post_save:
+    if sender is Account:
         mark_inputs_changed(instance.workspace_id, [instance.pk])
+    else:
+        mark_inputs_changed(instance.workspace_id, [instance.account_id])
+
+
+# Connected per model (not to every sender): a model with delete listeners loses Django's fast
+# bulk delete, so only the health inputs pay for this.
+for _model in INPUT_MODELS:
+    post_save.connect(_input_row_changed, sender=_model, dispatch_uid=f"freshness-save-{_model.__name__}")
+    post_delete.connect(_input_row_changed, sender=_model, dispatch_uid=f"freshness-delete-{_model.__name__}")
+post_save.connect(_input_row_changed, sender=Account, dispatch_uid="freshness-save-Account")
