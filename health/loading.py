@@ -90,7 +90,11 @@ def load_inputs(
     def scoped(qs, field="account_id"):
         return _restrict(qs, field, ids, id_range)
 
-    d30, d120 = as_of - dt.timedelta(days=30), as_of - dt.timedelta(days=120)
+    # Usage windows cover complete days, ending the day before `as_of`: today's rollups are still
+    # filling up and would make every account look a day's worth less active.
+    last = as_of - dt.timedelta(days=1)
+    d30, d120 = last - dt.timedelta(days=30), last - dt.timedelta(days=120)
+    in_30 = Q(day__gt=d30, day__lte=last)
     user_day = Concat(Cast("contact_id", CharField()), Value(":"), Cast("day", CharField()))
     usage_rows = (
         scoped(
@@ -99,11 +103,11 @@ def load_inputs(
         .filter(events__gt=0)
         .values("account_id")
         .annotate(
-            events_30=Sum("events", filter=Q(day__gt=d30)),
+            events_30=Sum("events", filter=in_30),
             events_prev_90=Sum("events", filter=Q(day__gt=d120, day__lte=d30)),
             last_active=Max("day"),
-            mau=Count("contact_id", distinct=True, filter=Q(day__gt=d30, contact_id__isnull=False)),
-            user_days_30=Count(user_day, distinct=True, filter=Q(day__gt=d30, contact_id__isnull=False)),
+            mau=Count("contact_id", distinct=True, filter=in_30 & Q(contact_id__isnull=False)),
+            user_days_30=Count(user_day, distinct=True, filter=in_30 & Q(contact_id__isnull=False)),
         )
         .values_list("account_id", "events_30", "events_prev_90", "last_active", "mau", "user_days_30")
     )
@@ -115,7 +119,7 @@ def load_inputs(
 
     feature_usage = pd.DataFrame.from_records(
         list(
-            scoped(DailyUsage.objects.filter(day__gt=d30, day__lte=as_of, events__gt=0))
+            scoped(DailyUsage.objects.filter(in_30, events__gt=0))
             .values("account_id", "feature")
             .annotate(total=Sum("events"))
             .values_list("account_id", "feature", "total")
@@ -240,12 +244,7 @@ def load_inputs(
     contacts = _frame(key_contacts, ["account_id", "key_contacts_active"])
 
     # Feature breadth compares with the whole workspace, whichever accounts this load covers.
-    workspace_features = (
-        DailyUsage.objects.filter(day__gt=d30, day__lte=as_of, events__gt=0)
-        .values("feature")
-        .distinct()
-        .count()
-    )
+    workspace_features = DailyUsage.objects.filter(in_30, events__gt=0).values("feature").distinct().count()
     return Inputs(
         as_of=as_of,
         workspace_features=workspace_features,
