@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from django.db.models import CharField, Count, Max, Min, Q, Sum, Value
-from django.db.models.functions import Cast, Concat
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Max, Min, Q, Sum
 
 from accounts.models import (
     Account,
@@ -21,6 +22,7 @@ from accounts.models import (
     Ticket,
     Touchpoint,
 )
+from tenancy.context import current_workspace_id
 
 from .inputs import Inputs
 
@@ -78,8 +80,34 @@ def load_accounts(
     return frame
 
 
+def _complete_days_30(as_of: dt.date) -> Q:
+    last = as_of - dt.timedelta(days=1)
+    return Q(day__gt=last - dt.timedelta(days=30), day__lte=last)
+
+
+def count_workspace_features(as_of: dt.date, fresh: bool = False) -> int:
+    """Distinct features used in the workspace over the 30 complete days before `as_of`.
+
+    Kept in the cache for an hour: incremental runs score a handful of accounts and should not
+    scan the whole workspace's usage for a number that barely moves within a day.
+    """
+    key = f"health:features:{current_workspace_id()}:{as_of.isoformat()}"
+    if not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    count = (
+        DailyUsage.objects.filter(_complete_days_30(as_of), events__gt=0).values("feature").distinct().count()
+    )
+    cache.set(key, count, timeout=3600)
+    return count
+
+
 def load_inputs(
-    as_of: dt.date, account_ids: list[int] | None = None, id_range: tuple[int, int] | None = None
+    as_of: dt.date,
+    account_ids: list[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+    workspace_features: int | None = None,
 ) -> Inputs:
     """Everything the metric catalogue needs, for the current workspace's accounts: all of them,
     a few (`account_ids`, the incremental path) or an id range (a chunk of a full run)."""
@@ -95,37 +123,52 @@ def load_inputs(
     last = as_of - dt.timedelta(days=1)
     d30, d120 = last - dt.timedelta(days=30), last - dt.timedelta(days=120)
     in_30 = Q(day__gt=d30, day__lte=last)
-    user_day = Concat(Cast("contact_id", CharField()), Value(":"), Cast("day", CharField()))
-    usage_rows = (
+    # One pass over the usage window, per (account, feature); account totals and the feature
+    # breadth both come from it.
+    per_feature = _frame(
         scoped(
             DailyUsage.objects.filter(day__gt=as_of - dt.timedelta(days=USAGE_WINDOW_DAYS), day__lte=as_of)
         )
         .filter(events__gt=0)
-        .values("account_id")
+        .values("account_id", "feature")
         .annotate(
             events_30=Sum("events", filter=in_30),
             events_prev_90=Sum("events", filter=Q(day__gt=d120, day__lte=d30)),
             last_active=Max("day"),
-            mau=Count("contact_id", distinct=True, filter=in_30 & Q(contact_id__isnull=False)),
-            user_days_30=Count(user_day, distinct=True, filter=in_30 & Q(contact_id__isnull=False)),
         )
-        .values_list("account_id", "events_30", "events_prev_90", "last_active", "mau", "user_days_30")
+        .values_list("account_id", "feature", "events_30", "events_prev_90", "last_active"),
+        ["account_id", "feature", "events_30", "events_prev_90", "last_active"],
+    ).reset_index()
+    per_feature["last_active"] = pd.to_datetime(per_feature["last_active"])  # vectorised max below
+    counts = ["events_30", "events_prev_90"]
+    per_feature[counts] = per_feature[counts].astype("float64").fillna(0)
+    grouped = per_feature.groupby("account_id")
+    usage = grouped[counts].sum()
+    usage["days_since_active"] = (pd.Timestamp(as_of) - grouped["last_active"].max()).dt.days
+    feature_usage = per_feature.loc[per_feature["events_30"] > 0, ["account_id", "feature", "events_30"]]
+    feature_usage = feature_usage.rename(columns={"events_30": "events"})
+    # Active users: distinct (contact, day) pairs of the attributed rows, counted in the database.
+    pairs = (
+        scoped(DailyUsage.objects.filter(in_30, contact_id__isnull=False, events__gt=0))
+        .values("account_id", "contact_id", "day")
+        .distinct()
     )
-    usage = _frame(
-        usage_rows, ["account_id", "events_30", "events_prev_90", "last_active", "mau", "user_days_30"]
-    )
-    usage["days_since_active"] = (pd.Timestamp(as_of) - pd.to_datetime(usage["last_active"])).dt.days
-    usage = usage.drop(columns="last_active").astype("float64").fillna(0)
-
-    feature_usage = pd.DataFrame.from_records(
-        list(
-            scoped(DailyUsage.objects.filter(in_30, events__gt=0))
-            .values("account_id", "feature")
-            .annotate(total=Sum("events"))
-            .values_list("account_id", "feature", "total")
-        ),
-        columns=["account_id", "feature", "events"],
-    )
+    sql, params = pairs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT account_id, COUNT(DISTINCT contact_id), COUNT(*) FROM ({sql}) AS pairs GROUP BY account_id",  # noqa: S608
+            params,
+        )
+        users = _frame(cursor.fetchall(), ["account_id", "mau", "user_days_30"])
+    usage = usage.join(users, how="outer").astype("float64")
+    filled = ["events_30", "events_prev_90", "mau", "user_days_30"]
+    usage[filled] = usage[filled].fillna(0)
+    if workspace_features is None:
+        # Feature breadth compares with the whole workspace, whichever accounts this load covers.
+        partial = ids is not None or id_range is not None
+        workspace_features = (
+            count_workspace_features(as_of) if partial else int(feature_usage["feature"].nunique())
+        )
 
     d90_start = end - dt.timedelta(days=90)
     open_at_as_of = Q(opened_at__lt=end) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
@@ -243,8 +286,6 @@ def load_inputs(
     )
     contacts = _frame(key_contacts, ["account_id", "key_contacts_active"])
 
-    # Feature breadth compares with the whole workspace, whichever accounts this load covers.
-    workspace_features = DailyUsage.objects.filter(in_30, events__gt=0).values("feature").distinct().count()
     return Inputs(
         as_of=as_of,
         workspace_features=workspace_features,

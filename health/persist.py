@@ -1,12 +1,19 @@
 """Write engine results: one history row per account per day (upserted), and, for today's run,
 the current score denormalised onto the account row. Callers wrap this in one transaction, so a
-run that dies halfway leaves the previous scores intact."""
+run that dies halfway leaves the previous scores intact.
+
+On PostgreSQL the rows go through COPY into a temporary table, then one INSERT … ON CONFLICT and
+one UPDATE … FROM: a few statements whatever the number of accounts. Elsewhere (SQLite) the ORM's
+bulk upsert and batched UPDATE … FROM VALUES do the same job.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 from django.utils import timezone
@@ -17,6 +24,16 @@ from tenancy.context import current_workspace_id
 from .models import HealthScore
 
 BATCH = 2000
+HISTORY_FIELDS = [
+    "score",
+    "band",
+    "coverage",
+    "inputs_used",
+    "inputs_total",
+    "scorecard_version",
+    "measures",
+    "computed_at",
+]
 
 
 def _num(value) -> float | None:
@@ -25,61 +42,125 @@ def _num(value) -> float | None:
     )
 
 
-def measures_json(row: dict, weights: dict[str, float]) -> dict:
-    return {
-        metric: {
-            "raw": _num(row[f"raw:{metric}"]),
-            "points": _num(row[f"points:{metric}"]),
-            "weight": weight,
-            "contribution": _num(row[f"contribution:{metric}"]),
-        }
-        for metric, weight in weights.items()
-    }
+def measures_json(results: pd.DataFrame, weights_by_version: dict[int, dict[str, float]]) -> list[dict]:
+    """Per row: {metric: {raw, points, weight, contribution}} for the measures of its scorecard."""
+    columns = {c: results[c].to_numpy(dtype="float64") for c in results.columns if ":" in c}
+    versions = results["scorecard_version_id"].to_numpy()
+    out = []
+    for i, version in enumerate(versions):
+        out.append(
+            {
+                metric: {
+                    "raw": _num(columns[f"raw:{metric}"][i]),
+                    "points": _num(columns[f"points:{metric}"][i]),
+                    "weight": weight,
+                    "contribution": _num(columns[f"contribution:{metric}"][i]),
+                }
+                for metric, weight in weights_by_version[int(version)].items()
+            }
+        )
+    return out
 
 
-def save_history(day: dt.date, results: pd.DataFrame, version_id: int, weights: dict[str, float]) -> int:
+def save(
+    day: dt.date, results: pd.DataFrame, weights_by_version: dict[int, dict[str, float]], current: bool
+) -> int:
+    """Persist one chunk's results: history for `day`, and the account rows when `current`."""
+    if results.empty:
+        return 0
+    measures = measures_json(results, weights_by_version)
+    if connection.vendor == "postgresql":
+        _save_postgres(day, results, measures, current)
+    else:
+        _save_portable(day, results, measures, current)
+    return len(results)
+
+
+def _rows(results: pd.DataFrame, measures: list[dict]):
+    scores = results["score"].to_numpy(dtype="float64")
+    coverage = results["coverage"].to_numpy(dtype="float64")
+    return zip(
+        results.index.to_numpy(),
+        [None if np.isnan(s) else round(float(s), 2) for s in scores],
+        results["band"].tolist(),
+        [round(float(c), 4) for c in coverage],
+        results["inputs_used"].tolist(),
+        results["inputs_total"].tolist(),
+        results["scorecard_version_id"].tolist(),
+        measures,
+        strict=True,
+    )
+
+
+def _save_postgres(day: dt.date, results: pd.DataFrame, measures: list[dict], current: bool) -> None:
+    workspace_id = current_workspace_id()
     now = timezone.now()
-    records = results.reset_index().to_dict("records")
+    history, accounts = HealthScore._meta.db_table, Account._meta.db_table
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE health_results (account_id bigint, score double precision, band varchar(6),"
+            " coverage double precision, inputs_used smallint, inputs_total smallint, version_id bigint,"
+            " measures jsonb) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY health_results FROM STDIN") as copy:
+            for account_id, score, band, cov, used, total, version, m in _rows(results, measures):
+                copy.write_row(
+                    (int(account_id), score, band, cov, int(used), int(total), int(version), json.dumps(m))
+                )
+        cursor.execute(
+            f"INSERT INTO {history} (workspace_id, account_id, day, score, band, coverage, inputs_used,"  # noqa: S608
+            " inputs_total, scorecard_version_id, measures, computed_at)"
+            " SELECT %s, account_id, %s, score, band, coverage, inputs_used, inputs_total, version_id, measures, %s"
+            " FROM health_results"
+            " ON CONFLICT (workspace_id, account_id, day) DO UPDATE SET score = EXCLUDED.score,"
+            " band = EXCLUDED.band, coverage = EXCLUDED.coverage, inputs_used = EXCLUDED.inputs_used,"
+            " inputs_total = EXCLUDED.inputs_total, scorecard_version_id = EXCLUDED.scorecard_version_id,"
+            " measures = EXCLUDED.measures, computed_at = EXCLUDED.computed_at",
+            [workspace_id, day, now],
+        )
+        if current:
+            cursor.execute(
+                f"UPDATE {accounts} AS a SET health_score = round(r.score)::integer, health_band = r.band,"  # noqa: S608
+                " health_coverage = r.coverage, health_computed_at = %s"
+                " FROM health_results AS r WHERE a.id = r.account_id AND a.workspace_id = %s",
+                [now, workspace_id],
+            )
+        cursor.execute("DROP TABLE health_results")
+
+
+def _save_portable(day: dt.date, results: pd.DataFrame, measures: list[dict], current: bool) -> None:
+    now = timezone.now()
     rows = [
         HealthScore(
-            account_id=int(r["account_id"]),
+            account_id=int(account_id),
             day=day,
-            score=_num(r["score"]),
-            band=r["band"],
-            coverage=round(float(r["coverage"]), 4),
-            inputs_used=int(r["inputs_used"]),
-            inputs_total=int(r["inputs_total"]),
-            scorecard_version_id=version_id,
-            measures=measures_json(r, weights),
+            score=score,
+            band=band,
+            coverage=cov,
+            inputs_used=int(used),
+            inputs_total=int(total),
+            scorecard_version_id=int(version),
+            measures=m,
             computed_at=now,
         )
-        for r in records
+        for account_id, score, band, cov, used, total, version, m in _rows(results, measures)
     ]
     HealthScore.objects.bulk_create(
         rows,
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["workspace", "account", "day"],
-        update_fields=[
-            "score",
-            "band",
-            "coverage",
-            "inputs_used",
-            "inputs_total",
-            "scorecard_version",
-            "measures",
-            "computed_at",
-        ],
+        update_fields=HISTORY_FIELDS,
     )
-    return len(rows)
+    if current:
+        _save_current_portable(results, now)
 
 
-def save_current(results: pd.DataFrame) -> int:
-    """Set health_score/band/coverage on the account rows, in a few statements (UPDATE … FROM
-    VALUES in batches), always restricted to the current workspace."""
+def _save_current_portable(results: pd.DataFrame, now: dt.datetime) -> None:
+    """UPDATE … FROM VALUES in batches, always restricted to the current workspace."""
     workspace_id = current_workspace_id()
     table = Account._meta.db_table
-    now = timezone.now()
     values = [
         (int(account_id), None if math.isnan(s) else round(s), band, round(float(c), 4))
         for account_id, s, band, c in zip(
@@ -100,4 +181,3 @@ def save_current(results: pd.DataFrame) -> int:
                 f" FROM v WHERE {table}.id = CAST(v.id AS bigint) AND {table}.workspace_id = %s",
                 [*params, now, workspace_id],
             )
-    return len(values)

@@ -21,9 +21,9 @@ from accounts.models import Account
 from tenancy.locks import workspace_lock
 
 from . import engine, metrics
-from .loading import load_inputs
+from .loading import count_workspace_features, load_inputs
 from .models import HealthRun, HealthScore, RunKind, RunStatus, Scorecard
-from .persist import save_current, save_history
+from .persist import save
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,12 @@ def recompute(
                 run.refresh_from_db()
                 return run
             scored = 0
-            for chunk in _chunks(account_ids):
+            chunks = _chunks(account_ids)
+            if account_ids is None:
+                # Every chunk compares feature breadth with the same workspace-wide count.
+                features = count_workspace_features(as_of, fresh=True)
+                chunks = [{**chunk, "workspace_features": features} for chunk in chunks]
+            for chunk in chunks:
                 scored += _score_chunk(workspace_id, as_of, chunk, cards)
         except Exception as exc:
             if stale_only:
@@ -155,18 +160,28 @@ def recompute(
 
 
 def _score_chunk(workspace_id: int, as_of: dt.date, chunk: dict, cards: list[ActiveScorecard]) -> int:
+    refreshing = "id_range" in chunk and as_of >= timezone.localdate()
+    if refreshing:
+        # A full run of today rescores these accounts from what is stored now, so their stale
+        # flags are cleared first; a change landing after this point flags them again.
+        low, high = chunk["id_range"]
+        Account.objects.filter(pk__gte=low, pk__lte=high, health_stale=True).update(health_stale=False)
+    try:
+        return _score_and_save(workspace_id, as_of, chunk, cards)
+    except Exception:
+        if refreshing:
+            Account.objects.filter(pk__gte=low, pk__lte=high).update(health_stale=True)
+        raise
+
+
+def _score_and_save(workspace_id: int, as_of: dt.date, chunk: dict, cards: list[ActiveScorecard]) -> int:
     inputs = load_inputs(as_of, **chunk)
     results = score_inputs(inputs, cards, previous_bands(as_of, inputs.accounts))
     if results.empty:
         return 0
+    weights = {card.version_id: {m.metric: m.weight for m in card.spec.measures} for card in cards}
     with transaction.atomic():
-        for card in cards:
-            part = results[results["scorecard_id"] == card.id]
-            if not part.empty:
-                weights = {m.metric: m.weight for m in card.spec.measures}
-                save_history(as_of, part, card.version_id, weights)
-        if as_of >= timezone.localdate():
-            save_current(results)
+        save(as_of, results, weights, current=as_of >= timezone.localdate())
         scores_computed.send(
             sender=None, workspace_id=workspace_id, as_of=as_of, results=results, inputs=inputs
         )
