@@ -115,6 +115,15 @@ def account_pk(tw: TwoWorkspaces) -> dict:
     return {"pk": tw.sample.account.pk}
 
 
+def a_api_key_pk(tw: TwoWorkspaces) -> dict:
+    """An active API key of A (created on first use), for the revoke page."""
+    if "api_key" not in tw.extra:
+        with use_workspace(tw.a):
+            tw.extra["api_key"], _ = ApiKey.issue("Quokka billing sync", ["read"])
+        tw.strings_of_a.append("Quokka billing sync")
+    return {"pk": tw.extra["api_key"].pk}
+
+
 # URL name → the URL kwargs (besides workspace_slug) that point at workspace A's sample objects.
 SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "dashboard:home": no_ids,
@@ -126,6 +135,9 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "alerts:inbox": no_ids,
     "tasks:list": no_ids,
     "workspace_settings:home": no_ids,
+    "workspace_settings:api_key_create": no_ids,
+    "workspace_settings:api_key_created": no_ids,
+    "workspace_settings:api_key_revoke": a_api_key_pk,
     "health:scorecards": no_ids,
     "health:rescore": no_ids,
     "health:scorecard_create": no_ids,
@@ -172,6 +184,8 @@ POST_PAYLOADS: dict[str, Callable[[TwoWorkspaces], dict]] = {
     },
     "accounts:csm_score_create": lambda tw: {"score": "1", "note": "Sweep probe"},
     "health:rescore": lambda tw: {},
+    "workspace_settings:api_key_create": lambda tw: {"name": "Sweep probe key", "scopes": ["read"]},
+    "workspace_settings:api_key_revoke": lambda tw: {},
     "health:scorecard_create": lambda tw: scorecard_form("Sweep probe scorecard"),
     "health:scorecard_edit": lambda tw: scorecard_form("Sweep probe scorecard"),
 }
