@@ -20,6 +20,11 @@ class HealthConfig(AppConfig):
 
         workspace_provisioned.connect(provision_health, dispatch_uid="health.provision")
 
+        from .alerting import on_scores_computed
+        from .recompute import scores_computed
+
+        scores_computed.connect(on_scores_computed, dispatch_uid="health.alerting")
+
         from .panels import register_panels
 
         register_panels()

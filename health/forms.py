@@ -155,3 +155,59 @@ def build_definition(form: ScorecardForm, formset) -> dict | None:
             form.add_error(parts[0] if parts[0] in form.fields else None, str(error))
         return None
     return definition
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_until(self):
+        from django.utils import timezone
+
+        until = self.cleaned_data["until"]
+        if until <= timezone.localdate():
+            raise forms.ValidationError("Snooze until a date after today.")
+        return until
+
+
+class AlertRuleForm(forms.ModelForm):
+    """A rule of the catalogue with its parameters; the parameter fields follow the rule kind."""
+
+    tier = forms.ModelChoiceField(queryset=Tier.all_workspaces.none(), required=False, label="Only tier")
+    lifecycle_stage = forms.ModelChoiceField(
+        queryset=LifecycleStage.all_workspaces.none(), required=False, label="Only stage"
+    )
+
+    class Meta:
+        from .models import AlertRule
+
+        model = AlertRule
+        fields = ["name", "severity", "tier", "lifecycle_stage", "retrigger_days", "is_active"]
+
+    def __init__(self, *args, kind: str, **kwargs):
+        from .rules import CATALOG, with_defaults
+
+        super().__init__(*args, **kwargs)
+        self.kind = CATALOG[kind]
+        self.fields["tier"].queryset = Tier.objects.all()
+        self.fields["lifecycle_stage"].queryset = LifecycleStage.objects.all()
+        current = with_defaults(kind, self.instance.params if self.instance.pk else None)
+        for param in self.kind.params:
+            self.fields[f"param_{param.name}"] = forms.FloatField(
+                label=param.label, min_value=param.minimum, initial=current[param.name]
+            )
+
+    def clean_name(self) -> str:
+        from .models import AlertRule
+
+        name = self.cleaned_data["name"].strip()
+        if AlertRule.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another rule has this name.")
+        return name
+
+    def save(self, commit: bool = True):
+        rule = super().save(commit=False)
+        rule.kind = self.kind.key
+        rule.params = {p.name: self.cleaned_data[f"param_{p.name}"] for p in self.kind.params}
+        if commit:
+            rule.save()
+        return rule

@@ -10,6 +10,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
 
 from accounts.models import (
     Account,
@@ -26,7 +27,7 @@ from tenancy.context import current_workspace_id
 
 from .inputs import Inputs
 
-USAGE_WINDOW_DAYS = 180
+USAGE_WINDOW_DAYS = 181  # two full quarters of complete days, ending yesterday
 
 
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
@@ -40,9 +41,10 @@ def _end_of(day: dt.date) -> dt.datetime:
 
 
 def _days_since(as_of: dt.date, moments: pd.Series) -> pd.Series:
-    """Days from each moment to the end of `as_of` (never negative)."""
+    """Days from each moment to the end of `as_of`, or to now for today (never negative)."""
     moments = pd.to_datetime(moments, utc=True, errors="coerce")
-    return ((pd.Timestamp(_end_of(as_of)) - moments).dt.total_seconds() / 86400).clip(lower=0)
+    reference = min(_end_of(as_of), timezone.now())  # today: ages as of now, not of midnight
+    return ((pd.Timestamp(reference) - moments).dt.total_seconds() / 86400).clip(lower=0)
 
 
 def _restrict(qs, field: str, account_ids: list[int] | None, id_range: tuple[int, int] | None):
@@ -134,13 +136,34 @@ def load_inputs(
         .annotate(
             events_30=Sum("events", filter=in_30),
             events_prev_90=Sum("events", filter=Q(day__gt=d120, day__lte=d30)),
+            events_quarter=Sum("events", filter=Q(day__gt=last - dt.timedelta(days=90), day__lte=last)),
+            events_prev_quarter=Sum(
+                "events",
+                filter=Q(day__gt=last - dt.timedelta(days=180), day__lte=last - dt.timedelta(days=90)),
+            ),
             last_active=Max("day"),
         )
-        .values_list("account_id", "feature", "events_30", "events_prev_90", "last_active"),
-        ["account_id", "feature", "events_30", "events_prev_90", "last_active"],
+        .values_list(
+            "account_id",
+            "feature",
+            "events_30",
+            "events_prev_90",
+            "events_quarter",
+            "events_prev_quarter",
+            "last_active",
+        ),
+        [
+            "account_id",
+            "feature",
+            "events_30",
+            "events_prev_90",
+            "events_quarter",
+            "events_prev_quarter",
+            "last_active",
+        ],
     ).reset_index()
     per_feature["last_active"] = pd.to_datetime(per_feature["last_active"])  # vectorised max below
-    counts = ["events_30", "events_prev_90"]
+    counts = ["events_30", "events_prev_90", "events_quarter", "events_prev_quarter"]
     per_feature[counts] = per_feature[counts].astype("float64").fillna(0)
     grouped = per_feature.groupby("account_id")
     usage = grouped[counts].sum()
@@ -161,7 +184,7 @@ def load_inputs(
         )
         users = _frame(cursor.fetchall(), ["account_id", "mau", "user_days_30"])
     usage = usage.join(users, how="outer").astype("float64")
-    filled = ["events_30", "events_prev_90", "mau", "user_days_30"]
+    filled = [*counts, "mau", "user_days_30"]
     usage[filled] = usage[filled].fillna(0)
     if workspace_features is None:
         # Feature breadth compares with the whole workspace, whichever accounts this load covers.

@@ -149,3 +149,96 @@ class HealthRun(TenantModel):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+
+
+class AlertRule(TimestampedTenantModel):
+    """A churn signal the workspace watches: a rule kind from the catalogue (health/rules.py) with
+    its parameters, a severity and an optional segment filter."""
+
+    kind = models.CharField(max_length=40)
+    name = models.CharField(max_length=120)
+    params = models.JSONField(default=dict, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lifecycle_stage = models.ForeignKey(
+        LifecycleStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retrigger_days = models.PositiveSmallIntegerField(
+        default=7,
+        help_text="After an alert of this rule resolves, the same account is not alerted again for this long.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta(TimestampedTenantModel.Meta):
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="alertrule_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SNOOZED = "snoozed", "Snoozed"
+    RESOLVED = "resolved", "Resolved"
+
+
+ACTIVE_ALERT_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.SNOOZED)
+
+
+class Alert(TimestampedTenantModel):
+    """One firing of a rule for an account. At most one is active per (account, rule); it carries
+    the numbers that fired it and resolves by itself when the condition clears."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    summary = models.CharField(max_length=300)
+    evidence = models.JSONField(default=dict)
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snoozed_until = models.DateField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(max_length=10, blank=True, help_text="auto (condition cleared) or manual")
+    note = models.TextField(blank=True)
+
+    class Meta(TimestampedTenantModel.Meta):
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "account", "rule"],
+                condition=~Q(status="resolved"),
+                name="alert_one_active_per_account_rule",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "status", "opened_at"], name="alert_ws_status"),
+            models.Index(fields=["workspace", "account", "status"], name="alert_ws_account"),
+            models.Index(fields=["workspace", "rule", "resolved_at"], name="alert_ws_rule_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.account_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != AlertStatus.RESOLVED

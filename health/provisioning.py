@@ -4,6 +4,7 @@ from django.db import transaction
 
 from tenancy.models import Workspace
 
+from .alerting import ensure_default_rules
 from .defaults import ensure_default_scorecards
 from .models import HealthScore
 from .tasks import backfill_workspace
@@ -15,5 +16,6 @@ def provision_health(sender, workspace: Workspace, **kwargs) -> None:
     """Starting scorecards; and when the workspace has data but no score history yet (a fresh
     import or the demo), a background backfill so trend charts have 90 days from the start."""
     ensure_default_scorecards()
+    ensure_default_rules()
     if not HealthScore.objects.exists():
         transaction.on_commit(lambda: backfill_workspace.delay(workspace.pk, HISTORY_DAYS))

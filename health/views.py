@@ -1,26 +1,81 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 
+from accounts.views import FilteredListView
 from tenancy.mixins import WorkspaceMixin, WorkspacePageView
 from tenancy.permissions import Action
 
+from .alerting import acknowledge, resolve, snooze
 from .defaults import save_version
-from .forms import MeasureForm, MeasureFormSet, ScorecardForm, build_definition
-from .models import HealthRun, HealthScore, Scorecard
+from .filters import AlertFilterSet
+from .forms import AlertRuleForm, MeasureForm, MeasureFormSet, ScorecardForm, SnoozeForm, build_definition
+from .models import ACTIVE_ALERT_STATUSES, Alert, AlertRule, HealthRun, HealthScore, Scorecard
+from .rules import CATALOG as RULE_CATALOG
+from .rules import with_defaults
 from .scorecards import ScorecardSpec
 from .tasks import rescore_workspace
 from .whatif import preview
 
 
-class AlertInboxView(WorkspacePageView):
-    """Churn alerts inbox. The alert engine arrives with the alert rules; until then the page says so."""
+class AlertInboxView(FilteredListView):
+    """Churn alerts, most severe first, with filters and bulk acknowledge."""
 
+    model = Alert
+    filterset_class = AlertFilterSet
     template_name = "health/alert_inbox.html"
+    results_template_name = "health/_alert_results.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("account", "account__csm_owner", "account__tier", "rule")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rules_count"] = AlertRule.objects.filter(is_active=True).count()
+        context["today"] = timezone.localdate()
+        return context
+
+
+class AlertActionView(WorkspaceMixin, View):
+    """Acknowledge, snooze or resolve one alert or a selection (POST from the inbox or account)."""
+
+    required_action = Action.WORK
+
+    def post(self, request, *args, **kwargs):
+        ids = [int(i) for i in request.POST.getlist("alert") if i.isdigit()]
+        alerts = Alert.objects.filter(pk__in=ids)
+        if not ids or not alerts.exists():
+            raise Http404("No such alert")
+        action = request.POST.get("action")
+        if action == "acknowledge":
+            done = acknowledge(alerts, request.user)
+            messages.success(request, f"Acknowledged {done} alert{'s' if done != 1 else ''}.")
+        elif action == "snooze":
+            form = SnoozeForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, " ".join(form.errors.get("until", ["Pick a date after today."])))
+                return self.back(request)
+            done = snooze(alerts, form.cleaned_data["until"], request.user)
+            messages.success(request, f"Snoozed {done} until {form.cleaned_data['until']:%b %-d}.")
+        elif action == "resolve":
+            done = resolve(alerts, request.user, request.POST.get("note", "").strip()[:2000])
+            messages.success(request, f"Resolved {done} alert{'s' if done != 1 else ''}.")
+        else:
+            messages.error(request, "Unknown action.")
+        return self.back(request)
+
+    def back(self, request):
+        target = request.POST.get("next", "")
+        prefix = f"/w/{self.workspace.slug}/"
+        if not target.startswith(prefix):
+            target = reverse("alerts:inbox", args=[self.workspace.slug])
+        return redirect(target)
 
 
 class ScorecardListView(WorkspacePageView):
@@ -152,3 +207,52 @@ class ScorecardEditView(WorkspacePageView):
             versions=scorecard.versions.select_related("created_by")[:10] if scorecard else [],
         )
         return self.render_to_response(context, status=status)
+
+
+class AlertRuleListView(WorkspacePageView):
+    template_name = "health/rule_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rules = list(
+            AlertRule.objects.select_related("tier", "lifecycle_stage").annotate(
+                active_alerts=Count("alerts", filter=Q(alerts__status__in=ACTIVE_ALERT_STATUSES))
+            )
+        )
+        for rule in rules:
+            kind = RULE_CATALOG.get(rule.kind)
+            rule.kind_label = kind.label if kind else rule.kind
+            values = with_defaults(rule.kind, rule.params) if kind else {}
+            rule.param_text = (
+                ", ".join(f"{p.label.lower()} {values[p.name]:g}" for p in kind.params) if kind else ""
+            )
+        context.update(rules=rules, kinds=list(RULE_CATALOG.values()))
+        return context
+
+
+class AlertRuleEditView(WorkspacePageView):
+    template_name = "health/rule_form.html"
+    required_action = Action.CONFIGURE
+
+    def get_rule(self) -> AlertRule:
+        if "pk" in self.kwargs:
+            return get_object_or_404(AlertRule.objects.all(), pk=self.kwargs["pk"])
+        kind = self.kwargs["kind"]
+        if kind not in RULE_CATALOG:
+            raise Http404("Unknown rule kind")
+        return AlertRule(kind=kind, name=RULE_CATALOG[kind].label)
+
+    def get(self, request, *args, **kwargs):
+        rule = self.get_rule()
+        return self.render_to_response(
+            self.get_context_data(rule=rule, form=AlertRuleForm(instance=rule, kind=rule.kind))
+        )
+
+    def post(self, request, *args, **kwargs):
+        rule = self.get_rule()
+        form = AlertRuleForm(request.POST, instance=rule, kind=rule.kind)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(rule=rule, form=form), status=400)
+        form.save()
+        messages.success(request, f"Saved the rule “{rule.name}”. It is evaluated in the next health run.")
+        return redirect("alerts:rules", workspace_slug=self.workspace.slug)
