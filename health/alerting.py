@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import Contact
+from tenancy.context import current_workspace_id
 
 from .models import ACTIVE_ALERT_STATUSES, Alert, AlertRule, AlertStatus, HealthScore
 from .rules import CATALOG, DEFAULT_RULES, RuleContext, with_defaults
@@ -62,8 +64,21 @@ def build_context(as_of: dt.date, results: pd.DataFrame, inputs) -> RuleContext:
     return RuleContext(inputs, results, bands_before, scores_days_ago, departed_contacts)
 
 
+@dataclass
+class _Active:
+    pk: int
+    status: str
+    snoozed_until: dt.date | None
+    evidence: dict
+    summary: str
+
+
 def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, int], list[int]]:
-    """Sync the alerts of the accounts in `results`; returns counts and the ids of new alerts."""
+    """Sync the alerts of the accounts in `results`; returns counts and the ids of new alerts.
+
+    Only what changed is written: a new alert, evidence that moved, a snooze that ran out, a
+    condition that cleared. In the steady state of hourly runs most alerts change nothing.
+    """
     rules = list(AlertRule.objects.filter(is_active=True))
     counts = {"opened": 0, "updated": 0, "resolved": 0, "reopened": 0}
     if not rules or results.empty:
@@ -71,12 +86,13 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
     now = timezone.now()
     ctx = build_context(as_of, results, inputs)
     accounts = set(results.index.tolist())
-    # Active alerts and recent resolutions are few: read them whole, no IN list of accounts.
-    active = {
-        (a.account_id, a.rule_id): a
-        for a in Alert.objects.filter(status__in=ACTIVE_ALERT_STATUSES)
-        if a.account_id in accounts
-    }
+    # Active alerts and recent resolutions are read whole (no IN list of accounts), as plain rows.
+    active: dict[tuple[int, int], _Active] = {}
+    for pk, account_id, rule_id, status, snoozed, evidence, summary in Alert.objects.filter(
+        status__in=ACTIVE_ALERT_STATUSES
+    ).values_list("pk", "account_id", "rule_id", "status", "snoozed_until", "evidence", "summary"):
+        if account_id in accounts:
+            active[(account_id, rule_id)] = _Active(pk, status, snoozed, evidence, summary)
     longest = max(r.retrigger_days for r in rules)
     resolved_recently: dict[tuple[int, int], dt.datetime] = {}
     for account_id, rule_id, resolved_at in Alert.objects.filter(
@@ -85,7 +101,9 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
         key = (account_id, rule_id)
         resolved_recently[key] = max(resolved_at, resolved_recently.get(key, resolved_at))
 
-    new_alerts, changed, resolved = [], [], []
+    new_alerts: list[Alert] = []
+    changed: list[tuple[int, str, dict, str, dt.date | None]] = []  # pk, status, evidence, summary, snooze
+    resolved: list[int] = []
     for rule in rules:
         kind = CATALOG.get(rule.kind)
         if kind is None:
@@ -95,12 +113,12 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
             hits = hits[inputs.accounts["tier_id"].reindex(hits.index) == rule.tier_id]
         if rule.lifecycle_stage_id:
             hits = hits[inputs.accounts["lifecycle_stage_id"].reindex(hits.index) == rule.lifecycle_stage_id]
-        firing = set(hits.index.tolist())
-        records = hits.to_dict("index")
-        for account_id in firing:
-            record = records[account_id]
-            evidence = {k: _jsonable(v) for k, v in record.items() if k != "summary"}
-            summary = str(record["summary"])[:300]
+        summaries = hits.pop("summary").astype(str).str.slice(0, 300).tolist()
+        evidence_rows = hits.to_dict("records")
+        firing = set()
+        for account_id, summary, raw in zip(hits.index.tolist(), summaries, evidence_rows, strict=True):
+            firing.add(account_id)
+            evidence = {k: _jsonable(v) for k, v in raw.items()}
             alert = active.get((account_id, rule.pk))
             if alert is None:
                 last = resolved_recently.get((account_id, rule.pk))
@@ -111,24 +129,68 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
                           evidence=evidence, opened_at=now, last_seen_at=now)
                 )  # fmt: skip
                 continue
-            alert.evidence, alert.summary, alert.last_seen_at = json.loads(json.dumps(evidence)), summary, now
-            if alert.status == AlertStatus.SNOOZED and alert.snoozed_until and alert.snoozed_until <= as_of:
-                alert.status, alert.snoozed_until = AlertStatus.OPEN, None
+            status, snoozed = alert.status, alert.snoozed_until
+            if status == AlertStatus.SNOOZED and snoozed and snoozed <= as_of:
+                status, snoozed = AlertStatus.OPEN, None
                 counts["reopened"] += 1
-            changed.append(alert)
-        for (account_id, rule_id), alert in active.items():
-            if rule_id == rule.pk and account_id not in firing:
-                alert.status, alert.resolved_at, alert.resolution = AlertStatus.RESOLVED, now, "auto"
-                resolved.append(alert)
-    if changed:
-        Alert.objects.bulk_update(
-            changed, ["evidence", "summary", "last_seen_at", "status", "snoozed_until"], batch_size=1000
+            if (status, snoozed, summary) != (alert.status, alert.snoozed_until, alert.summary) or (
+                evidence != alert.evidence
+            ):
+                changed.append((alert.pk, status, evidence, summary, snoozed))
+        resolved.extend(
+            alert.pk
+            for (account_id, rule_id), alert in active.items()
+            if rule_id == rule.pk and account_id not in firing
         )
+    _write_changes(changed, now)
     if resolved:
-        Alert.objects.bulk_update(resolved, ["status", "resolved_at", "resolution"], batch_size=1000)
-    created = Alert.objects.bulk_create(new_alerts, batch_size=1000)
+        for start in range(0, len(resolved), 5000):
+            Alert.objects.filter(pk__in=resolved[start : start + 5000]).update(
+                status=AlertStatus.RESOLVED, resolved_at=now, resolution="auto"
+            )
+    created = Alert.objects.bulk_create(new_alerts, batch_size=2000)
     counts.update(opened=len(created), updated=len(changed), resolved=len(resolved))
     return counts, [a.pk for a in created]
+
+
+def _write_changes(changed: list[tuple], now: dt.datetime) -> None:
+    if not changed:
+        return
+    if connection.vendor != "postgresql":
+        alerts = []
+        for pk, status, evidence, summary, snoozed in changed:
+            alert = Alert(
+                pk=pk,
+                status=status,
+                evidence=evidence,
+                summary=summary,
+                snoozed_until=snoozed,
+                last_seen_at=now,
+            )
+            alert.workspace_id = current_workspace_id()
+            alerts.append(alert)
+        Alert.objects.bulk_update(
+            alerts, ["status", "evidence", "summary", "snoozed_until", "last_seen_at"], batch_size=500
+        )
+        return
+    # PostgreSQL: COPY the changes into a temporary table, then one UPDATE … FROM.
+    table = Alert._meta.db_table
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE alert_changes (id bigint, status varchar(12), evidence jsonb, summary varchar(300),"
+            " snoozed_until date) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY alert_changes FROM STDIN") as copy:
+            for pk, status, evidence, summary, snoozed in changed:
+                copy.write_row((pk, status, json.dumps(evidence), summary, snoozed))
+        cursor.execute(
+            f"UPDATE {table} AS a SET status = c.status, evidence = c.evidence, summary = c.summary,"  # noqa: S608
+            " snoozed_until = c.snoozed_until, last_seen_at = %s FROM alert_changes AS c"
+            " WHERE a.id = c.id AND a.workspace_id = %s",
+            [now, current_workspace_id()],
+        )
+        cursor.execute("DROP TABLE alert_changes")
 
 
 def on_scores_computed(

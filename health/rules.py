@@ -98,7 +98,7 @@ def ticket_pending(ctx: RuleContext, p: dict) -> pd.DataFrame:
     oldest = _metric(ctx, "oldest_open_ticket_days")
     count = _metric(ctx, "open_tickets")
     summary = "Oldest open ticket is " + _fmt(oldest) + " days old"
-    return fired(oldest > p["days"], summary, oldest_open_days=oldest.round(1), open_tickets=count)
+    return fired(oldest > p["days"], summary, oldest_open_days=oldest.round(0), open_tickets=count)
 
 
 @rule(
