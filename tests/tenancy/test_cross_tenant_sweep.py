@@ -20,6 +20,7 @@ from tenancy.context import use_workspace
 from tenancy.models import ApiKey
 
 from ..conftest import TwoWorkspaces
+from ..playbooks.samples import add_task_samples
 from ..support import snapshot
 
 WORKSPACE_PREFIX = "w/<slug:workspace_slug>/"
@@ -110,6 +111,7 @@ def world(two_workspaces: TwoWorkspaces) -> TwoWorkspaces:
     tw.extra["alert_rule"] = rule
     tw.extra["alert"] = alert
     tw.strings_of_a += [card.name, "Quokka tuning", rule.name, alert.summary]
+    add_task_samples(tw)
     return tw
 
 
@@ -149,6 +151,14 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "alerts:rule_create": lambda tw: {"kind": "usage_drop"},
     "alerts:rule_edit": lambda tw: {"pk": tw.extra["alert_rule"].pk},
     "tasks:list": no_ids,
+    "tasks:create": no_ids,
+    "tasks:account_create": lambda tw: {"account_pk": tw.sample.account.pk},
+    "tasks:detail": lambda tw: {"pk": tw.extra["task"].pk},
+    "tasks:edit": lambda tw: {"pk": tw.extra["task"].pk},
+    "tasks:complete": lambda tw: {"pk": tw.extra["task"].pk},
+    "tasks:reopen": lambda tw: {"pk": tw.extra["done_task"].pk},
+    "tasks:reassign": lambda tw: {"pk": tw.extra["task"].pk},
+    "tasks:comment": lambda tw: {"pk": tw.extra["task"].pk},
     "workspace_settings:home": no_ids,
     "workspace_settings:api_key_create": no_ids,
     "workspace_settings:api_key_created": no_ids,
@@ -199,6 +209,24 @@ POST_PAYLOADS: dict[str, Callable[[TwoWorkspaces], dict]] = {
     },
     "accounts:csm_score_create": lambda tw: {"score": "1", "note": "Sweep probe"},
     "health:rescore": lambda tw: {},
+    # The account is a choice of the workspace's own accounts: in B, A's id is not among them.
+    "tasks:create": lambda tw: {
+        "account": str(tw.sample.account.pk),
+        "title": "Sweep probe task",
+        "priority": "high",
+        "assignee": str(tw.a_csm.pk),
+    },
+    "tasks:account_create": lambda tw: {"title": "Sweep probe task", "priority": "high"},
+    "tasks:edit": lambda tw: {
+        "title": "Sweep probe task",
+        "priority": "low",
+        "due_on": "",
+        "description": "",
+    },
+    "tasks:complete": lambda tw: {},
+    "tasks:reopen": lambda tw: {},
+    "tasks:reassign": lambda tw: {"assignee": str(tw.a_admin.pk)},
+    "tasks:comment": lambda tw: {"body": "Sweep probe comment"},
     "alerts:act": lambda tw: {"action": "resolve", "alert": tw.extra["alert"].pk, "note": "Sweep probe"},
     "alerts:rule_create": lambda tw: {
         "name": "Sweep probe rule",
