@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
 from health.models import HealthScore
 from tenancy.mixins import WorkspacePageView
+
+from .portfolio import nps, retention
 
 
 class DashboardView(WorkspacePageView):
@@ -51,8 +53,33 @@ class DashboardView(WorkspacePageView):
             upcoming_renewals=upcoming,
             renewals_count=renewals.count(),
             band_trend=self.band_trend(mine, today),
+            retention=retention(today, accounts=accounts if mine else None),
+            nps=nps(today, accounts=accounts if mine else None),
+            average_health=active.aggregate(avg=Avg("health_score"))["avg"],
+            renewals_180=self.renewals_at_risk(active, today),
         )
+        context["waterfall"] = context["retention"].waterfall
         return context
+
+    @staticmethod
+    def renewals_at_risk(active, today) -> list[dict]:
+        rows = []
+        for days in (90, 180):
+            due = active.filter(
+                renewal_date__gte=today, renewal_date__lte=today + timezone.timedelta(days=days)
+            )
+            totals = due.aggregate(
+                count=Count("pk"), mrr_due=Sum("mrr"), mrr_at_risk=Sum("mrr", filter=~Q(health_band="green"))
+            )
+            rows.append(
+                {
+                    "days": days,
+                    "count": totals["count"],
+                    "arr": (totals["mrr_due"] or 0) * 12,
+                    "arr_at_risk": (totals["mrr_at_risk"] or 0) * 12,
+                }
+            )
+        return rows
 
     def band_trend(self, mine: bool, today) -> list[dict]:
         """Accounts per band per day over the last 90 days, from the score history."""

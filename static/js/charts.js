@@ -42,6 +42,27 @@
         },
       };
     },
+    // MRR waterfall: [{label, value}, ...], the first is the starting level, the rest are moves.
+    waterfall: function (rows) {
+      var level = 0, bars = [], colors = [];
+      rows.forEach(function (r, i) {
+        if (i === 0) { bars.push([0, r.value]); level = r.value; colors.push(cssVar("--tblr-secondary", "#6c7a91")); return; }
+        bars.push([level, level + r.value]);
+        level += r.value;
+        colors.push(r.value >= 0 ? cssVar("--tblr-green", "#2fb344") : cssVar("--tblr-red", "#d63939"));
+      });
+      rows = rows.concat([{ label: "End", value: level }]);
+      bars.push([0, level]);
+      colors.push(cssVar("--tblr-primary", "#066fd1"));
+      return {
+        type: "bar",
+        data: { labels: rows.map(function (r) { return r.label; }),
+                datasets: [{ data: bars, backgroundColor: colors, borderWidth: 0 }] },
+        options: { responsive: true, maintainAspectRatio: false, animation: false,
+                   plugins: { legend: { display: false } },
+                   scales: { x: { grid: { display: false } }, y: { beginAtZero: true } } },
+      };
+    },
     // Accounts per band per day, stacked: [{day, red, yellow, green}, ...]
     bands: function (rows) {
       function series(key, color) {
