@@ -19,7 +19,7 @@ from accounts.models import Account
 from tenancy.context import current_workspace_id
 from tenancy.models import Role
 
-from .models import Task, TaskComment, TaskPriority, TaskSource, TaskStatus
+from .models import CLOSED_STATUSES, Task, TaskComment, TaskPriority, TaskSource, TaskStatus
 
 # Roles whose members can be given tasks: the ones allowed to work accounts.
 ASSIGNABLE_ROLES = (Role.ADMIN, Role.CSM)
@@ -142,6 +142,16 @@ def complete_task(task: Task, user) -> Task:
     return task
 
 
+def cancel_task(task: Task, user) -> Task:
+    """Close a task that no longer needs doing (kept, with who closed it, and can be reopened)."""
+    if task.status != TaskStatus.CANCELLED:
+        task.status = TaskStatus.CANCELLED
+        task.completed_at = timezone.now()
+        task.completed_by = user
+        task.save(update_fields=["status", "completed_at", "completed_by", "updated_at"])
+    return task
+
+
 def reopen_task(task: Task, user) -> Task:
     if task.status != TaskStatus.OPEN:
         task.status = TaskStatus.OPEN
@@ -200,7 +210,7 @@ def tab_counts(user, today: dt.date | None = None) -> dict[str, int]:
         today=Count("pk", filter=mine_open & Q(due_on=today)),
         overdue=Count("pk", filter=mine_open & Q(due_on__lt=today)),
         all=Count("pk", filter=Q(status=TaskStatus.OPEN)),
-        done=Count("pk", filter=Q(assignee=user, status=TaskStatus.DONE)),
+        done=Count("pk", filter=Q(assignee=user, status__in=CLOSED_STATUSES)),
     )
 
 

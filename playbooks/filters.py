@@ -7,13 +7,13 @@ import django_filters
 from django.utils import timezone
 
 from . import ctas
-from .models import Task, TaskPriority, TaskSource, TaskStatus
+from .models import CLOSED_STATUSES, Task, TaskPriority, TaskSource, TaskStatus
 
 VIEWS = [
     ("open", "Open"),
     ("today", "Due today"),
     ("overdue", "Overdue"),
-    ("done", "Done"),
+    ("done", "Done or cancelled"),
 ]
 WHO_ME, WHO_ALL, WHO_NOBODY = "", "all", "nobody"
 
@@ -62,7 +62,7 @@ class TaskFilterSet(django_filters.FilterSet):
         today = timezone.localdate()
         view = self.view_name
         if view == "done":
-            queryset = queryset.filter(status=TaskStatus.DONE).order_by("-completed_at", "-pk")
+            queryset = queryset.filter(status__in=CLOSED_STATUSES).order_by("-completed_at", "-pk")
         else:
             queryset = queryset.filter(status=TaskStatus.OPEN)
             if view == "today":

@@ -47,9 +47,18 @@ def _apply_service_errors(form: forms.Form, error: ValidationError) -> None:
 class TaskCreateForm(StyledFormMixin, forms.Form):
     """The "New task" form. With `account` given (from the account page) the account is fixed."""
 
-    account = AccountField(queryset=None, empty_label="Choose an account…")
+    account = AccountField(
+        queryset=None,
+        empty_label="Choose an account…",
+        error_messages={
+            "required": "Choose the account the task is for.",
+            "invalid_choice": "Choose one of this workspace's active accounts.",
+        },
+    )
     title = forms.CharField(
-        max_length=200, widget=forms.TextInput(attrs={"placeholder": "e.g. Prepare the renewal proposal"})
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Prepare the renewal proposal"}),
+        error_messages={"required": "A task needs a title."},
     )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     due_on = forms.DateField(label="Due", required=False, widget=DateInput())
@@ -102,6 +111,7 @@ class TaskEditForm(StyledFormMixin, forms.ModelForm):
         model = Task
         fields = ["title", "description", "due_on", "priority"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5}), "due_on": DateInput()}
+        error_messages = {"title": {"required": "A task needs a title."}}
 
     def save(self, commit: bool = True) -> Task:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -29,6 +29,7 @@ class TaskSource(models.TextChoices):
     PLAYBOOK = "playbook", "Playbook"
 
 
+CLOSED_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
 PRIORITY_RANK = {TaskPriority.HIGH: 0, TaskPriority.NORMAL: 1, TaskPriority.LOW: 2}
 
 
@@ -71,6 +72,7 @@ class Task(TimestampedTenantModel):
     source = models.CharField(max_length=10, choices=TaskSource.choices, default=TaskSource.MANUAL)
     # Which playbook run (and step) made the task; lets a run be traced and not repeat itself.
     source_ref = models.CharField(max_length=100, null=True, blank=True)
+    # When and by whom the task was closed (done or cancelled).
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.TaskDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.TaskEditView.as_view(), name="edit"),
     path("<int:pk>/complete/", views.TaskCompleteView.as_view(), name="complete"),
+    path("<int:pk>/cancel/", views.TaskCancelView.as_view(), name="cancel"),
     path("<int:pk>/reopen/", views.TaskReopenView.as_view(), name="reopen"),
     path("<int:pk>/reassign/", views.TaskReassignView.as_view(), name="reassign"),
     path("<int:pk>/comments/", views.TaskCommentView.as_view(), name="comment"),

@@ -204,6 +204,13 @@ class TaskCompleteView(TaskActionView):
         ctas.complete_task(task, request.user)
 
 
+class TaskCancelView(TaskActionView):
+    success_message = "Cancelled “{task.title}”."
+
+    def act(self, request, task):
+        ctas.cancel_task(task, request.user)
+
+
 class TaskReopenView(TaskActionView):
     success_message = "Reopened “{task.title}”."
 

@@ -305,6 +305,22 @@ def test_complete_and_reopen(csm, tw, tasks):
     assert (task.status, task.completed_at, task.completed_by) == (TaskStatus.OPEN, None, None)
 
 
+def test_cancel_closes_the_task_and_lists_it_with_the_done_ones(csm, tw, tasks):
+    task = tasks["undated"]
+    response = csm.post(wurl(tw.a, "tasks:cancel", pk=task.pk))
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.completed_by) == (TaskStatus.CANCELLED, tw.a_csm)
+    response = csm.get(wurl(tw.a, "tasks:list"))
+    assert "Send the training recording" not in titles(response)
+    response = csm.get(wurl(tw.a, "tasks:list"), {"view": "done"})
+    assert titles(response) == ["Send the training recording", "Kick-off call"]
+    assert "Cancelled" in response.content.decode()
+    assert csm.post(wurl(tw.a, "tasks:reopen", pk=task.pk)).status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.completed_at) == (TaskStatus.OPEN, None)
+
+
 def test_action_urls_redirect_a_get_to_the_task(csm, tw, tasks):
     task = tasks["overdue"]
     response = csm.get(wurl(tw.a, "tasks:complete", pk=task.pk))
@@ -385,6 +401,7 @@ def test_edit(csm, tw, tasks):
     ("name", "data"),
     [
         ("tasks:complete", {}),
+        ("tasks:cancel", {}),
         ("tasks:reopen", {}),
         ("tasks:reassign", {"assignee": "admin"}),
         ("tasks:comment", {"body": "Viewer note"}),
