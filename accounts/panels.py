@@ -32,3 +32,43 @@ def panels_for(request, account) -> list[dict]:
         {"key": p.key, "template": p.template, "context": p.context(request, account)}
         for p in sorted(_PANELS.values(), key=lambda p: (p.position, p.key))
     ]
+
+
+# --- list pages ------------------------------------------------------------------------------
+# Apps above `accounts` add a toolbar to the account and contact list pages (saved lists), and
+# may choose the query a list page opens with when it is opened bare (a user's default list).
+
+
+@dataclass(frozen=True)
+class Toolbar:
+    key: str
+    template: str
+    context: Callable[[Any, str], dict]  # (request, resource) -> context
+
+
+_TOOLBARS: dict[str, Toolbar] = {}
+_DEFAULT_QUERIES: list[Callable[[Any, str], str | None]] = []
+
+
+def register_toolbar(toolbar: Toolbar) -> None:
+    _TOOLBARS[toolbar.key] = toolbar
+
+
+def toolbars_for(request, resource: str) -> list[dict]:
+    return [
+        {"key": t.key, "template": t.template, "context": t.context(request, resource)}
+        for t in sorted(_TOOLBARS.values(), key=lambda t: t.key)
+    ]
+
+
+def register_default_query(provider: Callable[[Any, str], str | None]) -> None:
+    if provider not in _DEFAULT_QUERIES:
+        _DEFAULT_QUERIES.append(provider)
+
+
+def default_query(request, resource: str) -> str | None:
+    for provider in _DEFAULT_QUERIES:
+        query = provider(request, resource)
+        if query is not None:
+            return query
+    return None

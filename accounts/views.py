@@ -13,7 +13,7 @@ from .filters import AccountFilterSet, ContactFilterSet
 from .forms import CSMScoreForm, TouchpointForm
 from .models import Account, Contact, DailyUsage
 from .models.support import OPEN_TICKET_STATUSES
-from .panels import panels_for
+from .panels import default_query, panels_for, toolbars_for
 
 
 class FilteredListView(WorkspaceListView):
@@ -64,18 +64,38 @@ class FilteredListView(WorkspaceListView):
         return context
 
 
-class AccountListView(FilteredListView):
+class SavedListMixin:
+    """A bare list page opens the user's default list; toolbars (saved lists) come from above."""
+
+    resource = ""
+
+    def get(self, request, *args, **kwargs):
+        if not request.GET and not request.headers.get("HX-Request"):
+            query = default_query(request, self.resource)
+            if query:
+                return redirect(f"{request.path}?{query}")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["toolbars"] = [] if context.get("fragment") else toolbars_for(self.request, self.resource)
+        return context
+
+
+class AccountListView(SavedListMixin, FilteredListView):
     model = Account
     filterset_class = AccountFilterSet
     template_name = "accounts/account_list.html"
     results_template_name = "accounts/_account_results.html"
     default_sort = "name"
+    resource = "accounts"
 
     def get_queryset(self):
         return super().get_queryset().select_related("tier", "lifecycle_stage", "csm_owner")
 
 
-class ContactListView(FilteredListView):
+class ContactListView(SavedListMixin, FilteredListView):
+    resource = "contacts"
     model = Contact
     filterset_class = ContactFilterSet
     template_name = "accounts/contact_list.html"

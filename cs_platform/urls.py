@@ -6,6 +6,7 @@ from django.urls import include, path
 workspace_patterns = [
     path("", include("segments.urls")),
     path("accounts/", include("accounts.urls")),
+    path("lists/", include("segments.list_urls")),
     path("alerts/", include("health.urls")),
     path("tasks/", include("playbooks.urls")),
     path("settings/", include("tenancy.settings_urls")),

@@ -3,3 +3,15 @@ from django.apps import AppConfig
 
 class SegmentsConfig(AppConfig):
     name = "segments"
+
+    def ready(self) -> None:
+        from tenancy.provisioning import workspace_provisioned
+
+        from .lists import ensure_starting_lists, register
+
+        register()
+        workspace_provisioned.connect(
+            lambda sender, workspace, **kwargs: ensure_starting_lists(),
+            weak=False,
+            dispatch_uid="segments.lists",
+        )

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Q, Sum
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.views import View
 
 from accounts.models import Account, AccountStatus
 from health.models import HealthScore
-from tenancy.mixins import WorkspacePageView
+from tenancy.mixins import WorkspaceMixin, WorkspacePageView
+from tenancy.permissions import Action, can
 
+from .forms import SavedListForm
+from .lists import clean_query, open_query
+from .models import DefaultList, ListResource, Visibility, visible_lists
 from .portfolio import nps, retention
 
 
@@ -95,3 +104,70 @@ class DashboardView(WorkspacePageView):
             {"day": r["day"].isoformat(), "red": r["red"], "yellow": r["yellow"], "green": r["green"]}
             for r in rows.order_by("day")
         ]
+
+
+class ListIndexView(WorkspacePageView):
+    """Every list the user can open: their private lists and the workspace's public ones."""
+
+    template_name = "segments/list_index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        lists = list(visible_lists(self.request.user).select_related("owner"))
+        defaults = set(
+            DefaultList.objects.filter(user=self.request.user).values_list("saved_list_id", flat=True)
+        )
+        context["lists"] = [
+            {"list": saved, "query": open_query(saved), "is_default": saved.pk in defaults} for saved in lists
+        ]
+        return context
+
+
+class ListCreateView(WorkspaceMixin, View):
+    """Save the list page's current filters, sort and columns as a named list."""
+
+    def post(self, request, *args, **kwargs):
+        form = SavedListForm(request.POST)
+        resource = request.POST.get("resource", ListResource.ACCOUNTS)
+        target = "accounts:contacts" if resource == ListResource.CONTACTS else "accounts:list"
+        back = reverse(target, args=[self.workspace.slug])
+        if not form.is_valid():
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            return redirect(f"{back}?{clean_query(request.POST.get('query', ''))}")
+        if form.cleaned_data["visibility"] == Visibility.PUBLIC and not can(self.membership, Action.WORK):
+            raise PermissionDenied("Viewers save private lists only.")
+        saved = form.save(commit=False)
+        saved.owner, saved.resource, saved.query = (
+            request.user,
+            resource,
+            clean_query(form.cleaned_data["query"]),
+        )
+        saved.save()
+        messages.success(request, f"Saved the list “{saved.name}”.")
+        return redirect(f"{back}?{open_query(saved)}")
+
+
+class ListDefaultView(WorkspaceMixin, View):
+    """Make a list the page a user's accounts (or contacts) open with, or clear it."""
+
+    def post(self, request, pk: int, *args, **kwargs):
+        saved = get_object_or_404(visible_lists(request.user), pk=pk)
+        if request.POST.get("clear"):
+            DefaultList.objects.filter(user=request.user, resource=saved.resource).delete()
+            messages.success(request, "Your list page opens unfiltered again.")
+        else:
+            DefaultList.objects.update_or_create(
+                user=request.user, resource=saved.resource, defaults={"saved_list": saved}
+            )
+            messages.success(request, f"“{saved.name}” is now your default view.")
+        return redirect(request.POST.get("next") or reverse("lists:index", args=[self.workspace.slug]))
+
+
+class ListDeleteView(WorkspaceMixin, View):
+    def post(self, request, pk: int, *args, **kwargs):
+        saved = get_object_or_404(visible_lists(request.user), pk=pk)
+        if saved.owner_id != request.user.pk and not can(self.membership, Action.CONFIGURE):
+            raise PermissionDenied("Only its owner or an admin deletes a list.")
+        saved.delete()
+        messages.success(request, f"Deleted the list “{saved.name}”.")
+        return redirect("lists:index", workspace_slug=self.workspace.slug)
