@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.workspace",
                 "health.context_processors.alerts",
+                "playbooks.context_processors.tasks",
             ],
         },
     },
