@@ -1,9 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
-from .api.accounts import AccountViewSet
+from .api.resources import RESOURCES
 
 app_name = "api"
 router = SimpleRouter(trailing_slash=False)
-router.register("accounts", AccountViewSet, basename="account")
+for prefix, viewset, basename in RESOURCES:
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = router.urls

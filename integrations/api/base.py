@@ -1,20 +1,32 @@
-"""The API base viewset: it owns authentication, the workspace scope, permissions and the queryset.
+"""The API base viewsets: they own authentication, the workspace scope, permissions, the queryset
+and the write path.
 
 The workspace is entered right after DRF authenticated the key (authentication happens inside the
-view, not in middleware) and is reset in `dispatch`'s `finally`.
+view, not in middleware) and is reset in `dispatch`'s `finally`. A resource is declared with a
+model, a serializer and a writer (integrations/api/resources.py); nothing else is per resource.
 """
 
 from __future__ import annotations
 
 from contextlib import ExitStack
 
-from rest_framework import viewsets
+from django.utils.dateparse import parse_datetime
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 from tenancy.context import use_workspace
 
 from ..authentication import ApiKeyAuthentication
 from ..permissions import HasKeyScope
+from ..problems import problem_response
+from .writer import CREATED, ERROR, BatchWriter
+
+BULK_MAX_RECORDS = 5000
 
 
 class StablePagination(CursorPagination):
@@ -30,7 +42,11 @@ class WorkspaceViewSetMixin:
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasKeyScope]
     pagination_class = StablePagination
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
     model = None
+    # The column `?updated_since=` compares with (None: the resource has no update time).
+    since_field: str | None = "updated_at"
 
     def dispatch(self, request, *args, **kwargs):
         self._workspace_scope = ExitStack()
@@ -46,6 +62,123 @@ class WorkspaceViewSetMixin:
     def get_queryset(self):
         return self.model.objects.all()
 
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        raw = self.request.query_params.get("updated_since")
+        if raw is not None and self.action == "list":
+            if self.since_field is None:
+                raise ValidationError({"updated_since": ["This resource has no update time."]})
+            try:
+                since = parse_datetime(raw)
+            except ValueError:
+                since = None
+            if since is None or since.tzinfo is None:
+                raise ValidationError(
+                    {
+                        "updated_since": [
+                            "Use an ISO 8601 date-time with a UTC offset, e.g. 2026-11-01T00:00:00Z."
+                        ]
+                    }
+                )
+            queryset = queryset.filter(**{f"{self.since_field}__gte": since})
+        return queryset
+
 
 class WorkspaceReadOnlyViewSet(WorkspaceViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
+
+
+class UpsertViewSet(WorkspaceViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """List and fetch; POST and PUT upsert one record by its partner id; POST …/bulk upserts many.
+
+    Subclasses set `model`, `serializer_class`, `writer_class`, and `lookup_field` when records
+    have a partner id that addresses them (`external_id`).
+    """
+
+    writer_class: type[BatchWriter] = BatchWriter
+    lookup_value_regex = "[^/]+"
+
+    def get_writer(self) -> BatchWriter:
+        writer = self.writer_class(self.get_queryset())
+        writer.model = self.model
+        writer.serializer_class = self.serializer_class
+        return writer
+
+    def _write_one(self, record) -> Response:
+        outcome = self.get_writer().write([record], prefix=None, atomic=True)[0]
+        if outcome.status == ERROR:
+            return problem_response(422, "The record has invalid fields.", outcome.errors)
+        status = 201 if outcome.status == CREATED else 200
+        return Response(
+            self.get_serializer(outcome.obj).data, status=status, headers={"X-Outcome": outcome.status}
+        )
+
+    def create(self, request, *args, **kwargs):
+        return self._write_one(request.data)
+
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request, *args, **kwargs):
+        body = request.data
+        atomic = truthy(request.query_params.get("atomic"))
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            return problem_response(
+                422,
+                'The body must be a JSON object with a "records" array.',
+                [{"pointer": "/records", "detail": "Expected an array of records."}],
+            )
+        if len(records) > BULK_MAX_RECORDS:
+            return problem_response(
+                422,
+                f"A batch holds at most {BULK_MAX_RECORDS} records; this one has {len(records)}.",
+                [{"pointer": "/records", "detail": f"Send at most {BULK_MAX_RECORDS} records per request."}],
+            )
+        outcomes = self.get_writer().write(records, prefix="/records", atomic=atomic)
+        failed = [o for o in outcomes if o.status == ERROR]
+        results = []
+        for o in outcomes:
+            row = {"index": o.index, "status": o.status or "not_written"}
+            if o.status == ERROR:
+                row["errors"] = o.errors
+            elif o.obj is not None and o.status:
+                row["record"] = self.get_serializer(o.obj).data
+            results.append(row)
+        summary = {name: 0 for name in ("created", "updated", "unchanged", "error")}
+        for o in outcomes:
+            if o.status in summary:
+                summary[o.status] += 1
+        if atomic and failed:
+            return problem_response(
+                422,
+                f"{len(failed)} of {len(records)} records are invalid; nothing was written (atomic mode).",
+                [e for o in failed for e in o.errors],
+                mode="atomic",
+                summary=summary,
+                results=results,
+            )
+        return Response({"mode": "atomic" if atomic else "partial", "summary": summary, "results": results})
+
+
+class UpsertByExternalIdViewSet(UpsertViewSet):
+    lookup_field = "external_id"
+    http_method_names = ["get", "post", "put", "head", "options"]
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def update(self, request, *args, **kwargs):
+        record = request.data
+        value = kwargs[self.lookup_field]
+        if isinstance(record, dict):
+            record = dict(record)
+            if record.setdefault(self.lookup_field, value) != value:
+                return problem_response(
+                    422,
+                    "The record has invalid fields.",
+                    [{"pointer": f"/{self.lookup_field}", "detail": "Differs from the one in the URL."}],
+                )
+        return self._write_one(record)

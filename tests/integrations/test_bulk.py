@@ -1,0 +1,136 @@
+"""Bulk upserts: every record validated first, per-record outcomes, partial and atomic modes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Account, DailyUsage, MRRMovement, Touchpoint
+from tenancy.context import use_workspace
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GOOD = [
+    {"external_id": "b-1", "name": "One", "mrr": "10.00"},
+    {"external_id": "b-2", "name": "Two", "mrr": "20.00"},
+]
+BAD = [
+    {"external_id": "b-3", "name": "Three", "mrr": "-1"},  # negative MRR
+    {"external_id": "b-1", "name": "One again"},  # duplicate of record 0 inside the batch
+    {"name": "No id"},
+]
+
+
+def external_ids(tw) -> set[str]:
+    with use_workspace(tw.a):
+        return set(Account.objects.values_list("external_id", flat=True))
+
+
+def test_partial_mode_writes_the_valid_records_and_reports_the_rest(api_a, two_workspaces):
+    tw = two_workspaces
+    records = [*GOOD, *BAD, {"external_id": "b-4", "name": "Four"}]
+    response = api_a.post("accounts/bulk", json={"records": records})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mode"] == "partial"
+    statuses = [r["status"] for r in body["results"]]
+    assert statuses == ["error", "created", "error", "error", "error", "created"]
+    assert body["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "error": 4}
+    errors = {e["pointer"]: e["detail"] for r in body["results"] for e in r.get("errors", [])}
+    assert "/records/2/mrr" in errors
+    assert "/records/0/external_id" in errors and "/records/3/external_id" in errors
+    assert "/records/4/external_id" in errors
+    assert body["results"][1]["record"]["external_id"] == "b-2"
+    assert {"b-2", "b-4"} <= external_ids(tw)
+    assert not {"b-1", "b-3"} & external_ids(tw)
+
+
+def test_atomic_mode_writes_nothing_unless_all_are_valid(api_a, two_workspaces):
+    tw = two_workspaces
+    before = external_ids(tw)
+    response = api_a.post("accounts/bulk", params={"atomic": "true"}, json={"records": [*GOOD, BAD[0]]})
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["errors"] == [{"pointer": "/records/2/mrr", "detail": body["errors"][0]["detail"]}]
+    assert [r["status"] for r in body["results"]] == ["not_written", "not_written", "error"]
+    assert external_ids(tw) == before
+    ok = api_a.post("accounts/bulk", params={"atomic": "true"}, json={"records": GOOD})
+    assert ok.status_code == 200
+    assert ok.json()["summary"]["created"] == 2
+
+
+def test_outcomes_created_updated_unchanged_and_mrr_movements(api_a, two_workspaces):
+    tw = two_workspaces
+    api_a.post("accounts/bulk", json={"records": GOOD})
+    second = api_a.post(
+        "accounts/bulk",
+        json={"records": [GOOD[0], {**GOOD[1], "mrr": "25.00"}, {"external_id": "b-9", "name": "Nine"}]},
+    )
+    assert [r["status"] for r in second.json()["results"]] == ["unchanged", "updated", "created"]
+    with use_workspace(tw.a):
+        moves = MRRMovement.objects.filter(account__external_id="b-2").order_by("pk")
+        assert [(m.kind, m.amount) for m in moves] == [
+            ("new", Decimal("20.00")),
+            ("expansion", Decimal("5.00")),
+        ]
+        assert Account.objects.filter(external_id__in=["b-1", "b-2", "b-9"]).count() == 3
+
+
+def test_a_batch_is_written_in_a_few_statements(client, keys, two_workspaces):
+    records = [
+        {"external_id": f"many-{i}", "account_external_id": "qk-ext-7731", "subject": f"S{i}"}
+        for i in range(300)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/api/v1/touchpoints/bulk",
+            {"records": records},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {keys.a}"},
+        )
+    assert response.status_code == 200
+    assert response.json()["summary"]["created"] == 300
+    assert len(queries) < 25, [q["sql"][:80] for q in queries]
+    with use_workspace(two_workspaces.a):
+        assert Touchpoint.objects.filter(external_id__startswith="many-").count() == 300
+        assert Account.objects.get(external_id="qk-ext-7731").health_stale
+
+
+def test_bulk_daily_usage_and_events(api_a, two_workspaces):
+    rows = [
+        {"account_external_id": "qk-ext-7731", "feature": "reports", "day": f"2026-11-{d:02d}", "events": d}
+        for d in range(1, 11)
+    ]
+    first = api_a.post("daily-usage/bulk", json={"records": rows})
+    assert first.json()["summary"]["created"] == 10
+    rows[0]["events"] = 99
+    rows.append(dict(rows[1]))  # same account, feature and day twice
+    second = api_a.post("daily-usage/bulk", json={"records": rows}).json()
+    assert [r["status"] for r in second["results"]][:3] == ["updated", "error", "unchanged"]
+    assert second["results"][-1]["status"] == "error"
+    with use_workspace(two_workspaces.a):
+        assert DailyUsage.objects.get(feature="reports", day="2026-11-01").events == 99
+    events = [
+        {
+            "event_id": f"ev-{i}",
+            "account_external_id": "qk-ext-7731",
+            "feature": "x",
+            "occurred_at": "2026-11-01T00:00:00Z",
+        }
+        for i in range(3)
+    ]
+    api_a.post("usage-events/bulk", json={"records": events})
+    again = api_a.post("usage-events/bulk", json={"records": events}).json()
+    assert again["summary"] == {"created": 0, "updated": 0, "unchanged": 3, "error": 0}
+
+
+def test_batch_limits_and_shape(api_a):
+    too_many = api_a.post("accounts/bulk", json={"records": [{}] * 5001})
+    assert too_many.status_code == 422
+    assert "5000" in too_many.json()["detail"]
+    assert api_a.post("accounts/bulk", json=[GOOD[0]]).status_code == 422
+    assert api_a.post("accounts/bulk", json={"records": "x"}).json()["errors"][0]["pointer"] == "/records"
