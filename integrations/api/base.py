@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from tenancy.context import use_workspace
 
+from .. import idempotency
 from ..authentication import ApiKeyAuthentication
 from ..permissions import HasKeyScope
 from ..problems import problem_response
@@ -53,11 +54,37 @@ class WorkspaceViewSetMixin:
         try:
             return super().dispatch(request, *args, **kwargs)
         finally:
+            if getattr(self, "_idempotency", None) is not None:
+                # The write died without a response: free the key so a retry runs again.
+                idempotency.release(self._idempotency)
             self._workspace_scope.close()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self._workspace_scope.enter_context(use_workspace(request.auth.workspace_id))
+        self._idempotency = None
+        key = request.headers.get(idempotency.HEADER)
+        if key is not None and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            self._idempotency = idempotency.claim(
+                key, request.method, request.get_full_path(), request._request.body
+            )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response()
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = getattr(self, "_idempotency", None)
+        if record is not None:
+            self._idempotency = None
+            try:
+                idempotency.complete(record, response)
+            except Exception:
+                idempotency.release(record)
+                raise
+        return response
 
     def get_queryset(self):
         return self.model.objects.all()
