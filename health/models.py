@@ -242,3 +242,24 @@ class Alert(TimestampedTenantModel):
     @property
     def is_active(self) -> bool:
         return self.status != AlertStatus.RESOLVED
+
+
+class HealthDaySummary(TenantModel):
+    """Accounts per band on one day, kept by every run so the dashboard's trend reads 90 rows,
+    not 90 days of every account's history."""
+
+    day = models.DateField()
+    red = models.PositiveIntegerField(default=0)
+    yellow = models.PositiveIntegerField(default=0)
+    green = models.PositiveIntegerField(default=0)
+    insufficient = models.PositiveIntegerField(default=0)
+    average_score = models.FloatField(null=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "day"], name="healthdaysummary_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.red} red, {self.yellow} yellow, {self.green} green"

@@ -120,10 +120,14 @@ def _save_postgres(day: dt.date, results: pd.DataFrame, measures: list[dict], cu
             [workspace_id, day, now],
         )
         if current:
+            # Only rows whose score, band or coverage changed are rewritten: an hourly run that
+            # rewrote every account would bloat the table the list pages scan.
             cursor.execute(
                 f"UPDATE {accounts} AS a SET health_score = round(r.score)::integer, health_band = r.band,"  # noqa: S608
                 " health_coverage = r.coverage, health_computed_at = %s"
-                " FROM health_results AS r WHERE a.id = r.account_id AND a.workspace_id = %s",
+                " FROM health_results AS r WHERE a.id = r.account_id AND a.workspace_id = %s"
+                " AND (a.health_score IS DISTINCT FROM round(r.score)::integer OR a.health_band IS DISTINCT FROM r.band"
+                " OR a.health_coverage IS DISTINCT FROM r.coverage::real)",
                 [now, workspace_id],
             )
         cursor.execute("DROP TABLE health_results")
@@ -178,6 +182,9 @@ def _save_current_portable(results: pd.DataFrame, now: dt.datetime) -> None:
                 f" UPDATE {table} SET health_score = CAST(v.score AS integer),"
                 " health_band = CAST(v.band AS varchar(6)), health_coverage = CAST(v.coverage AS real),"
                 " health_computed_at = %s"
-                f" FROM v WHERE {table}.id = CAST(v.id AS bigint) AND {table}.workspace_id = %s",
+                f" FROM v WHERE {table}.id = CAST(v.id AS bigint) AND {table}.workspace_id = %s"
+                f" AND ({table}.health_score IS DISTINCT FROM CAST(v.score AS integer)"
+                f" OR {table}.health_band IS DISTINCT FROM CAST(v.band AS varchar(6))"
+                f" OR {table}.health_coverage IS DISTINCT FROM CAST(v.coverage AS real))",
                 [*params, now, workspace_id],
             )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from django.db import transaction
+from django.db.models import Avg, Count, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from tenancy.locks import workspace_lock
 
 from . import engine, metrics
 from .loading import count_workspace_features, load_inputs
-from .models import HealthRun, HealthScore, RunKind, RunStatus, Scorecard
+from .models import HealthDaySummary, HealthRun, HealthScore, RunKind, RunStatus, Scorecard
 from .persist import save
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,18 @@ def score_inputs(inputs, cards: list[ActiveScorecard], bands_before: pd.Series |
         result["scorecard_version_id"] = card.version_id
         parts.append(result)
     return pd.concat(parts) if parts else pd.DataFrame()
+
+
+def summarise_day(day: dt.date) -> None:
+    """Refresh the day's band counts from its score history (one indexed aggregate)."""
+    totals = HealthScore.objects.filter(day=day).aggregate(
+        red=Count("pk", filter=Q(band="red")),
+        yellow=Count("pk", filter=Q(band="yellow")),
+        green=Count("pk", filter=Q(band="green")),
+        insufficient=Count("pk", filter=Q(band="")),
+        average_score=Avg("score"),
+    )
+    HealthDaySummary.objects.update_or_create(day=day, defaults=totals)
 
 
 def stale_account_ids(limit: int = CHUNK_SIZE) -> list[int]:
@@ -151,6 +164,7 @@ def recompute(
             )
             log.exception("health run %s failed", run.pk)
             raise
+        summarise_day(as_of)
         HealthRun.objects.filter(pk=run.pk).update(
             status=RunStatus.SUCCEEDED, finished_at=timezone.now(), accounts_scored=scored
         )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.models import Account, AccountStatus
-from health.models import HealthScore
+from health.models import HealthDaySummary, HealthScore
 from tenancy.mixins import WorkspaceMixin, WorkspacePageView
 from tenancy.permissions import Action, can
 
@@ -91,15 +91,21 @@ class DashboardView(WorkspacePageView):
         return rows
 
     def band_trend(self, mine: bool, today) -> list[dict]:
-        """Accounts per band per day over the last 90 days, from the score history."""
-        history = HealthScore.objects.filter(day__gt=today - timezone.timedelta(days=90))
-        if mine:
-            history = history.filter(account__csm_owner=self.request.user)
-        rows = history.values("day").annotate(
-            red=Count("pk", filter=Q(band="red")),
-            yellow=Count("pk", filter=Q(band="yellow")),
-            green=Count("pk", filter=Q(band="green")),
-        )
+        """Accounts per band per day over the last 90 days: the runs' daily summaries for the
+        workspace, the score history of my accounts for "my accounts"."""
+        since = today - timezone.timedelta(days=90)
+        if not mine:
+            rows = HealthDaySummary.objects.filter(day__gt=since).values("day", "red", "yellow", "green")
+        else:
+            rows = (
+                HealthScore.objects.filter(day__gt=since, account__csm_owner=self.request.user)
+                .values("day")
+                .annotate(
+                    red=Count("pk", filter=Q(band="red")),
+                    yellow=Count("pk", filter=Q(band="yellow")),
+                    green=Count("pk", filter=Q(band="green")),
+                )
+            )
         return [
             {"day": r["day"].isoformat(), "red": r["red"], "yellow": r["yellow"], "green": r["green"]}
             for r in rows.order_by("day")

@@ -85,7 +85,9 @@ class Account(TimestampedTenantModel):
     # The current health, denormalised so lists filter and sort on it with an index.
     health_score = models.PositiveSmallIntegerField(null=True, blank=True)
     health_band = models.CharField(max_length=6, choices=HealthBand.choices, blank=True)
-    health_computed_at = models.DateTimeField(null=True, blank=True)
+    health_computed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current score was set"
+    )
     health_coverage = models.FloatField(
         null=True, blank=True, help_text="Share of the score's weight that had data"
     )
