@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .api import schema
 from .api.resources import RESOURCES
 
 app_name = "api"
@@ -7,4 +9,9 @@ router = SimpleRouter(trailing_slash=False)
 for prefix, viewset, basename in RESOURCES:
     router.register(prefix, viewset, basename=basename)
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("schema/", schema.SchemaView.as_view(), name="schema"),
+    path("docs/", schema.docs_page, name="docs"),
+    path("docs/assets/<path:path>", schema.docs_asset, name="docs-asset"),
+    *router.urls,
+]

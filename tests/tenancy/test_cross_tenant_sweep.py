@@ -36,6 +36,9 @@ NON_TENANT_NAMES = {
     "login": "no workspace before login",
     "logout": "ends the session",
     "healthz": "liveness: database answers and the last beat time, no tenant data",
+    "api:schema": "the OpenAPI description of the API: no tenant data, public",
+    "api:docs": "the API reference page: no tenant data, public",
+    "api:docs-asset": "the docs page's vendored script",
 }
 
 
@@ -55,6 +58,8 @@ class Route:
 
     @property
     def kind(self) -> str:
+        if self.name in NON_TENANT_NAMES:
+            return "non-tenant"
         if self.route.startswith(WORKSPACE_PREFIX):
             return "page"
         if self.route.startswith(API_PREFIX):
