@@ -156,6 +156,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HEALTH_RESCORE_INTERVAL_SECONDS,
         "options": {"expires": HEALTH_RESCORE_INTERVAL_SECONDS},
     },
+    "playbooks-renewal-runs": {
+        # Once a day, per workspace: "renewal within N days" playbooks (one run per renewal date).
+        "task": "tenancy.tasks.fan_out",
+        "args": ["playbooks.tasks.start_renewal_runs"],
+        "schedule": 24 * 3600,
+        "options": {"expires": 12 * 3600},
+    },
     "platform-heartbeat": {
         "task": "tenancy.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL_SECONDS,

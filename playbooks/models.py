@@ -127,3 +127,171 @@ class TaskComment(TenantModel):
 
     def __str__(self) -> str:
         return f"Comment on {self.task_id} by {self.author_id}"
+
+
+# --- Playbooks -------------------------------------------------------------------------------
+
+
+class TriggerKind(models.TextChoices):
+    ALERT_OPENED = "alert_opened", "An alert opened"
+    BAND_ENTERED = "band_entered", "Health band entered"
+    RENEWAL_WITHIN = "renewal_within", "Renewal within N days"
+    # Modelled and editable, but fired only once lifecycle stage changes are tracked as events.
+    STAGE_ENTERED = "stage_entered", "Lifecycle stage entered"
+
+
+class StepKind(models.TextChoices):
+    CREATE_TASK = "create_task", "Create a task"
+    SEND_EMAIL = "send_email", "Send an email"
+    CALL_WEBHOOK = "call_webhook", "Call a webhook"
+    SET_STAGE = "set_stage", "Set the lifecycle stage"
+    ADD_NOTE = "add_note", "Add a timeline note"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Retrying"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Playbook(TimestampedTenantModel):
+    """A trigger and a filter leading to ordered steps, run once per account and occurrence."""
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=20, choices=TriggerKind.choices)
+    # Trigger parameters; which one applies depends on `trigger`.
+    alert_rule = models.ForeignKey(
+        "health.AlertRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Only alerts of this rule; empty means any rule.",
+    )
+    band = models.CharField(max_length=6, blank=True)
+    renewal_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    stage = models.ForeignKey(
+        "accounts.LifecycleStage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Filter: only accounts of this tier / stage.
+    filter_tier = models.ForeignKey(
+        "accounts.Tier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filter_stage = models.ForeignKey(
+        "accounts.LifecycleStage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # At most one run per account within this many days (0: only de-duplication by occurrence).
+    frequency_cap_days = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(TimestampedTenantModel.Meta):
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["workspace", "trigger", "is_active"], name="playbook_ws_trigger")]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="playbook_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def trigger_text(self) -> str:
+        if self.trigger == TriggerKind.ALERT_OPENED:
+            return f"Alert opened: {self.alert_rule.name if self.alert_rule else 'any rule'}"
+        if self.trigger == TriggerKind.BAND_ENTERED:
+            return f"Health entered {self.band or '—'}"
+        if self.trigger == TriggerKind.RENEWAL_WITHIN:
+            return f"Renewal within {self.renewal_days} days"
+        if self.trigger == TriggerKind.STAGE_ENTERED:
+            return f"Stage entered: {self.stage or '—'}"
+        return self.trigger
+
+    @property
+    def filter_text(self) -> str:
+        parts = []
+        if self.filter_tier:
+            parts.append(f"tier {self.filter_tier}")
+        if self.filter_stage:
+            parts.append(f"stage {self.filter_stage}")
+        return ", ".join(parts) or "all accounts"
+
+
+class PlaybookStep(TenantModel):
+    """One step of a playbook; `config` is validated per kind by `playbooks.steps.validate_config`."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    config = models.JSONField(default=dict, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["workspace", "playbook", "position"], name="pbstep_ws_playbook")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_kind_display()}"
+
+
+class PlaybookRun(TenantModel):
+    """One execution of a playbook for one account and one trigger occurrence (de-duplicated)."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="runs")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="playbook_runs")
+    occurrence = models.CharField(max_length=100)
+    # What fired the run (e.g. the alert id), passed to steps such as the webhook payload.
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "playbook", "account", "occurrence"],
+                name="playbookrun_unique_occurrence",
+            )
+        ]
+        indexes = [
+            # The frequency cap: an account's latest run of a playbook.
+            models.Index(fields=["workspace", "playbook", "account", "created_at"], name="pbrun_ws_cap"),
+            # The run log, newest first, by status.
+            models.Index(fields=["workspace", "created_at"], name="pbrun_ws_created"),
+            models.Index(fields=["workspace", "status", "created_at"], name="pbrun_ws_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook_id} for {self.account_id} ({self.occurrence})"
+
+
+class StepRun(TenantModel):
+    """A step of a run: its status, attempts and a log of every attempt (time, outcome, HTTP
+    status, duration)."""
+
+    run = models.ForeignKey(PlaybookRun, on_delete=models.CASCADE, related_name="step_runs")
+    step = models.ForeignKey(PlaybookStep, null=True, on_delete=models.SET_NULL, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    log = models.JSONField(default=list, blank=True)
+    # What the step made, e.g. {"task_id": 12}; a retried step finds it and does not repeat itself.
+    result = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["workspace", "run", "position"], name="steprun_ws_run")]
+
+    def __str__(self) -> str:
+        return f"step {self.position} of run {self.run_id}: {self.status}"

@@ -1,0 +1,194 @@
+"""What starts playbook runs: health's signals and a daily renewal check.
+
+- `alert_opened` (health.alerting, sent on commit of a run's chunk): playbooks on "an alert
+  opened" for that alert's rule, or for any rule; occurrence `alert:<alert id>`.
+- `scores_computed` (health.recompute, sent inside each chunk's transaction of today's runs):
+  playbooks on "band entered" for accounts whose band is the target band now and was another
+  one before the run; occurrence `band:<band>:<as_of>`.
+- `start_renewal_runs` (a beat-scheduled daily task per workspace): playbooks on "renewal within
+  N days"; occurrence `renewal:<renewal date>`, so one run per contract renewal.
+- "Stage entered" playbooks are stored and edited, but nothing fires them yet: accounts do not
+  record stage changes as events. Once `accounts` sends a signal on a stage change, a receiver
+  here starts them with occurrence `stage:<stage key>:<date>`.
+
+Runs are created in bulk, ignoring the rows the unique (workspace, playbook, account,
+occurrence) key already holds, so a repeated occurrence never runs twice; the tier/stage filter
+and the per-account frequency cap are applied before. Each new run is enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus
+from tenancy.context import use_workspace
+
+from .models import Playbook, PlaybookRun, TriggerKind
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+
+
+def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def eligible_accounts(playbook: Playbook, account_ids: Iterable[int], now: dt.datetime) -> list[int]:
+    """Of `account_ids`: active accounts matching the playbook's filter and not run by it within
+    its frequency cap."""
+    ids = sorted(set(account_ids))
+    found: list[int] = []
+    for chunk in _chunks(ids):
+        accounts = Account.objects.filter(pk__in=chunk, status=AccountStatus.ACTIVE)
+        if playbook.filter_tier_id:
+            accounts = accounts.filter(tier_id=playbook.filter_tier_id)
+        if playbook.filter_stage_id:
+            accounts = accounts.filter(lifecycle_stage_id=playbook.filter_stage_id)
+        found.extend(accounts.values_list("pk", flat=True))
+    if playbook.frequency_cap_days and found:
+        cutoff = now - dt.timedelta(days=playbook.frequency_cap_days)
+        capped: set[int] = set()
+        for chunk in _chunks(found):
+            capped.update(
+                PlaybookRun.objects.filter(
+                    playbook=playbook, account_id__in=chunk, created_at__gt=cutoff
+                ).values_list("account_id", flat=True)
+            )
+        found = [pk for pk in found if pk not in capped]
+    return found
+
+
+def start_runs(
+    playbook: Playbook,
+    occurrences: dict[int, str],
+    context: Callable[[int], dict] | None = None,
+) -> list[int]:
+    """Create the runs of `playbook` for {account id: occurrence key}; returns the new run ids,
+    each enqueued once the current transaction commits."""
+    from .tasks import execute_run
+
+    now = timezone.now()
+    accounts = eligible_accounts(playbook, occurrences, now)
+    if not accounts:
+        return []
+    rows = [
+        PlaybookRun(
+            playbook=playbook,
+            account_id=pk,
+            occurrence=occurrences[pk][:100],
+            context=context(pk) if context else {},
+            created_at=now,
+        )
+        for pk in accounts
+    ]
+    new_ids: list[int] = []
+    with transaction.atomic():
+        PlaybookRun.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+        # Rows made just now carry exactly `now`; a row the unique key kept is older.
+        for chunk in _chunks(accounts):
+            new_ids.extend(
+                PlaybookRun.objects.filter(
+                    playbook=playbook, account_id__in=chunk, created_at=now
+                ).values_list("pk", flat=True)
+            )
+    workspace_id = playbook.workspace_id
+    for run_id in new_ids:
+        execute_run.delay_on_commit(workspace_id, run_id)
+    if new_ids:
+        log.info("playbook %s: %d new runs", playbook.pk, len(new_ids))
+    return new_ids
+
+
+def active_playbooks(trigger: str):
+    return Playbook.objects.filter(trigger=trigger, is_active=True).order_by("pk")
+
+
+# --- receivers -------------------------------------------------------------------------------
+def on_alert_opened(sender, workspace_id: int, alert_ids: list[int], **kwargs) -> None:
+    from health.models import Alert
+
+    with use_workspace(workspace_id):
+        playbooks = list(active_playbooks(TriggerKind.ALERT_OPENED))
+        if not playbooks or not alert_ids:
+            return
+        alerts = []
+        for chunk in _chunks(sorted(alert_ids)):
+            alerts.extend(
+                Alert.objects.filter(pk__in=chunk).values(
+                    "pk", "account_id", "rule_id", "rule__kind", "rule__name", "severity", "summary"
+                )
+            )
+        with transaction.atomic():
+            for playbook in playbooks:
+                mine = [a for a in alerts if playbook.alert_rule_id in (None, a["rule_id"])]
+                # One account may open several alerts at once: each is its own occurrence, but the
+                # frequency cap (applied per batch) lets the first through.
+                by_account: dict[int, dict] = {}
+                for alert in mine:
+                    by_account.setdefault(alert["account_id"], alert)
+                if not by_account:
+                    continue
+                start_runs(
+                    playbook,
+                    {pk: f"alert:{a['pk']}" for pk, a in by_account.items()},
+                    context=lambda pk, by_account=by_account: {"alert": _alert_context(by_account[pk])},
+                )
+
+
+def _alert_context(alert: dict) -> dict:
+    return {
+        "id": alert["pk"],
+        "rule": alert["rule__kind"],
+        "rule_name": alert["rule__name"],
+        "severity": alert["severity"],
+        "summary": alert["summary"],
+    }
+
+
+def on_scores_computed(sender, workspace_id: int, as_of: dt.date, results, inputs, **kwargs) -> None:
+    """Band-entered playbooks, evaluated on the run's own frames (today's runs only)."""
+    if as_of < timezone.localdate() or results is None or results.empty or "band" not in results:
+        return
+    with use_workspace(workspace_id):
+        playbooks = list(active_playbooks(TriggerKind.BAND_ENTERED))
+        if not playbooks:
+            return
+        before = inputs.accounts["health_band"].reindex(results.index).fillna("")
+        for playbook in playbooks:
+            band = playbook.band
+            entered = results.index[(results["band"] == band) & (before != band)].tolist()
+            if entered:
+                occurrence = f"band:{band}:{as_of.isoformat()}"
+                start_runs(playbook, {int(pk): occurrence for pk in entered})
+
+
+def start_renewal_runs(today: dt.date | None = None) -> int:
+    """Runs of the current workspace's "renewal within N days" playbooks; one per renewal date."""
+    today = today or timezone.localdate()
+    started = 0
+    for playbook in active_playbooks(TriggerKind.RENEWAL_WITHIN):
+        if playbook.renewal_days is None:
+            continue
+        due = Account.objects.filter(
+            status=AccountStatus.ACTIVE,
+            renewal_date__gte=today,
+            renewal_date__lte=today + dt.timedelta(days=playbook.renewal_days),
+        ).values_list("pk", "renewal_date")
+        occurrences = {pk: f"renewal:{day.isoformat()}" for pk, day in due}
+        started += len(start_runs(playbook, occurrences))
+    return started
+
+
+def connect() -> None:
+    from health.alerting import alert_opened
+    from health.recompute import scores_computed
+
+    alert_opened.connect(on_alert_opened, dispatch_uid="playbooks.on_alert_opened")
+    scores_computed.connect(on_scores_computed, dispatch_uid="playbooks.on_scores_computed")
