@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect
@@ -17,6 +18,8 @@ from .forms import SavedListForm
 from .lists import clean_query, open_query
 from .models import DefaultList, ListResource, Visibility, visible_lists
 from .portfolio import nps, retention
+
+REVENUE_CACHE_SECONDS = 600
 
 
 class DashboardView(WorkspacePageView):
@@ -62,13 +65,27 @@ class DashboardView(WorkspacePageView):
             upcoming_renewals=upcoming,
             renewals_count=renewals.count(),
             band_trend=self.band_trend(mine, today),
-            retention=retention(today, accounts=accounts if mine else None),
-            nps=nps(today, accounts=accounts if mine else None),
+            **self.revenue_figures(mine, today, accounts),
             average_health=active.aggregate(avg=Avg("health_score"))["avg"],
             renewals_180=self.renewals_at_risk(active, today),
         )
         context["waterfall"] = context["retention"].waterfall
         return context
+
+    def revenue_figures(self, mine: bool, today, accounts) -> dict:
+        """Retention and NPS read a year of movements and answers: cached for ten minutes per
+        workspace (and per CSM for "my accounts"); the page shows when they were computed."""
+        scope = f"user-{self.request.user.pk}" if mine else "all"
+        key = f"dashboard:revenue:{self.workspace.pk}:{scope}:{today.isoformat()}"
+        return cache.get_or_set(
+            key,
+            lambda: {
+                "retention": retention(today, accounts=accounts if mine else None),
+                "nps": nps(today, accounts=accounts if mine else None),
+                "revenue_computed_at": timezone.now(),
+            },
+            REVENUE_CACHE_SECONDS,
+        )
 
     @staticmethod
     def renewals_at_risk(active, today) -> list[dict]:

@@ -233,3 +233,12 @@ def two_workspaces(db) -> TwoWorkspaces:
         b_account=b_account,
         strings_of_a=strings,
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: workspace ids repeat across tests, cached figures must not."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
