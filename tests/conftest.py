@@ -237,8 +237,13 @@ def two_workspaces(db) -> TwoWorkspaces:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache: workspace ids repeat across tests, cached figures must not."""
+    """Each test gets a cache namespace of its own: workspace ids repeat across tests, cached
+    figures must not. (Not cache.clear(): on Redis that would flush the broker's queues too.)"""
+    import uuid
+
     from django.core.cache import cache
 
-    cache.clear()
+    saved = cache.key_prefix
+    cache.key_prefix = f"{saved}-{uuid.uuid4().hex[:8]}"
     yield
+    cache.key_prefix = saved
