@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import playbook_views, views
 
 app_name = "tasks"
 urlpatterns = [
@@ -14,4 +14,13 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.TaskReopenView.as_view(), name="reopen"),
     path("<int:pk>/reassign/", views.TaskReassignView.as_view(), name="reassign"),
     path("<int:pk>/comments/", views.TaskCommentView.as_view(), name="comment"),
+]
+
+# Playbooks live in the tasks area: they are what makes tasks without anyone typing them.
+urlpatterns += [
+    path("playbooks/", playbook_views.PlaybookListView.as_view(), name="playbooks"),
+    path("playbooks/new/", playbook_views.PlaybookEditView.as_view(), name="playbook_create"),
+    path("playbooks/<int:pk>/", playbook_views.PlaybookEditView.as_view(), name="playbook_edit"),
+    path("playbooks/runs/", playbook_views.RunLogView.as_view(), name="playbook_runs"),
+    path("playbooks/runs/<int:pk>/", playbook_views.RunDetailView.as_view(), name="playbook_run"),
 ]

@@ -20,7 +20,7 @@ from tenancy.context import use_workspace
 from tenancy.models import ApiKey
 
 from ..conftest import TwoWorkspaces
-from ..playbooks.samples import add_task_samples
+from ..playbooks.samples import add_playbook_samples, add_task_samples, playbook_form
 from ..support import snapshot
 
 WORKSPACE_PREFIX = "w/<slug:workspace_slug>/"
@@ -124,6 +124,7 @@ def world(two_workspaces: TwoWorkspaces) -> TwoWorkspaces:
     tw.extra["alert"] = alert
     tw.strings_of_a += [card.name, "Quokka tuning", rule.name, alert.summary]
     add_task_samples(tw)
+    add_playbook_samples(tw)
     return tw
 
 
@@ -187,6 +188,11 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "tasks:reopen": lambda tw: {"pk": tw.extra["done_task"].pk},
     "tasks:reassign": lambda tw: {"pk": tw.extra["task"].pk},
     "tasks:comment": lambda tw: {"pk": tw.extra["task"].pk},
+    "tasks:playbooks": no_ids,
+    "tasks:playbook_create": no_ids,
+    "tasks:playbook_edit": lambda tw: {"pk": tw.extra["playbook"].pk},
+    "tasks:playbook_runs": no_ids,
+    "tasks:playbook_run": lambda tw: {"pk": tw.extra["playbook_run"].pk},
     "workspace_settings:home": no_ids,
     "workspace_settings:api_key_create": no_ids,
     "workspace_settings:api_key_created": no_ids,
@@ -279,6 +285,8 @@ POST_PAYLOADS: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "tasks:reopen": lambda tw: {},
     "tasks:reassign": lambda tw: {"assignee": str(tw.a_admin.pk)},
     "tasks:comment": lambda tw: {"body": "Sweep probe comment"},
+    "tasks:playbook_create": lambda tw: playbook_form("Sweep probe playbook"),
+    "tasks:playbook_edit": lambda tw: playbook_form("Sweep probe playbook"),
     "alerts:act": lambda tw: {"action": "resolve", "alert": tw.extra["alert"].pk, "note": "Sweep probe"},
     "lists:create": lambda tw: {"name": "Sweep probe list", "visibility": "public", "query": "status=active"},
     "lists:default": lambda tw: {"next": ""},
