@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from tenancy.context import use_workspace
 
-from .. import idempotency
+from .. import idempotency, limits
 from ..authentication import ApiKeyAuthentication
 from ..permissions import HasKeyScope
 from ..problems import problem_response
@@ -62,14 +62,17 @@ class WorkspaceViewSetMixin:
             self._workspace_scope.close()
 
     def initial(self, request, *args, **kwargs):
+        self._idempotency = None
+        self._rate = None
         super().initial(request, *args, **kwargs)
         self._workspace_scope.enter_context(use_workspace(request.auth.workspace_id))
-        self._idempotency = None
-        key = request.headers.get(idempotency.HEADER)
-        if key is not None and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            self._idempotency = idempotency.claim(
-                key, request.method, request.get_full_path(), request._request.body
-            )
+        self._rate = limits.RateLimit(request.auth.prefix)
+        self._rate.check()
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            body = limits.read_body(request._request)
+            key = request.headers.get(idempotency.HEADER)
+            if key is not None:
+                self._idempotency = idempotency.claim(key, request.method, request.get_full_path(), body)
 
     def handle_exception(self, exc):
         if isinstance(exc, idempotency.Replay):
@@ -78,6 +81,10 @@ class WorkspaceViewSetMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        rate = getattr(self, "_rate", None)
+        if rate is not None:
+            for name, value in rate.headers().items():
+                response[name] = value
         record = getattr(self, "_idempotency", None)
         if record is not None:
             self._idempotency = None

@@ -32,7 +32,8 @@ def keys(two_workspaces) -> Keys:
 class Api:
     """A partner's HTTP client: `api.put("accounts/x", json={...})` → requests.Response."""
 
-    def __init__(self, base: str, key: str):
+    def __init__(self, base: str, key: str, workspace=None):
+        self.workspace = workspace
         self.base = base.rstrip("/") + "/api/v1/"
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {key}"
@@ -51,10 +52,10 @@ class Api:
 
 
 @pytest.fixture
-def api_a(live_server, keys) -> Api:
-    return Api(live_server.url, keys.a)
+def api_a(live_server, keys, two_workspaces) -> Api:
+    return Api(live_server.url, keys.a, two_workspaces.a)
 
 
 @pytest.fixture
-def api_b(live_server, keys) -> Api:
-    return Api(live_server.url, keys.b)
+def api_b(live_server, keys, two_workspaces) -> Api:
+    return Api(live_server.url, keys.b, two_workspaces.b)
