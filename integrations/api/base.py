@@ -178,13 +178,16 @@ class UpsertViewSet(WorkspaceViewSetMixin, mixins.ListModelMixin, viewsets.Gener
             )
         outcomes = self.get_writer().write(records, prefix="/records", atomic=atomic)
         failed = [o for o in outcomes if o.status == ERROR]
+        written = [o for o in outcomes if o.status and o.status != ERROR and o.obj is not None]
+        representations = self.get_serializer([o.obj for o in written], many=True).data
+        by_index = {o.index: data for o, data in zip(written, representations, strict=True)}
         results = []
         for o in outcomes:
             row = {"index": o.index, "status": o.status or "not_written"}
             if o.status == ERROR:
                 row["errors"] = o.errors
-            elif o.obj is not None and o.status:
-                row["record"] = self.get_serializer(o.obj).data
+            elif o.index in by_index:
+                row["record"] = by_index[o.index]
             results.append(row)
         summary = {name: 0 for name in ("created", "updated", "unchanged", "error")}
         for o in outcomes:
