@@ -32,7 +32,7 @@ from accounts.models import Account, LifecycleStage, Touchpoint, TouchpointKind
 from tenancy.models import Role
 
 from . import ctas
-from .models import PlaybookRun, StepKind, StepRun, TaskSource
+from .models import PlaybookRun, StepKind, StepRun, Task, TaskSource
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 SIGNATURE_HEADER = "X-CS-Signature"
@@ -282,10 +282,10 @@ def _resolve_assignee(account: Account, config: dict):
 def _send_email(step_run: StepRun, run: PlaybookRun, account: Account, config: dict) -> dict:
     to = config.get("to") or "csm"
     if to == "csm":
-        csm = ctas.account_csm(account)
-        if csm is None or not csm.email:
-            raise StepError("The account has no CSM to email.")
-        to = csm.email
+        person = ctas.account_csm(account) or _run_task_assignee(run)
+        if person is None or not person.email:
+            raise StepError("The account has no CSM to email (and no task of this run was assigned).")
+        to = person.email
     name = run.playbook.name
     subject = " ".join(render(config.get("subject", ""), account, name).split())[:200]
     try:
@@ -295,6 +295,14 @@ def _send_email(step_run: StepRun, run: PlaybookRun, account: Account, config: d
     result = {"to": to, "subject": subject}
     StepRun.objects.filter(pk=step_run.pk).update(result=result)
     return result
+
+
+def _run_task_assignee(run: PlaybookRun):
+    """Whoever got this run's task: an account without a CSM has its email go to the person
+    the round-robin gave the task to."""
+    task = Task.objects.filter(source_ref=f"run:{run.pk}", assignee__isnull=False).select_related("assignee")
+    first = task.order_by("pk").first()
+    return first.assignee if first else None
 
 
 def webhook_payload(run: PlaybookRun, account: Account, event: str) -> dict:

@@ -197,6 +197,20 @@ def test_an_account_without_csm_gets_a_round_robin_assignee(team):
     assert Task.objects.get().assignee in (team.csm, team.other)
 
 
+def test_without_a_csm_the_email_goes_to_whoever_got_the_runs_task(team, settings):
+    settings.PLAYBOOK_DEMO_WEBHOOK_URL = ""
+    ensure_default_playbooks()
+    playbook = Playbook.objects.get(name="Rescue red accounts")
+    account = f.AccountFactory(name="Orphan Co", csm_owner=None)
+    (run_id,) = triggers.start_runs(playbook, {account.pk: "x"})
+    run_now(PlaybookRun.objects.get(pk=run_id))
+    task = Task.objects.get()
+    assert task.assignee in (team.csm, team.other)
+    assert [m.to for m in mail.outbox] == [[task.assignee.email]]
+    assert mail.outbox[0].subject == "Orphan Co is now red"
+    assert PlaybookRun.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
+
+
 def test_email_note_and_stage_steps(team):
     stage = f.LifecycleStageFactory(name="At risk", key="at-risk")
     playbook = create_playbook(
@@ -359,3 +373,35 @@ def test_playbooks_of_another_workspace_never_fire(team):
     with use_workspace(other):
         assert not PlaybookRun.objects.exists()
     assert not PlaybookRun.objects.exists()
+
+
+def test_a_real_health_run_starts_the_seeded_playbooks(team, settings, django_capture_on_commit_callbacks):
+    """The seeded set-up end to end in-process: an account whose health run puts it in red gets a
+    rescue run, and the champion-left alert opened in the same run starts its playbook."""
+    from health.alerting import ensure_default_rules
+    from health.defaults import ensure_default_scorecards
+    from health.recompute import recompute
+
+    settings.PLAYBOOK_DEMO_WEBHOOK_URL = ""
+    ensure_default_scorecards()
+    ensure_default_rules()
+    ensure_default_playbooks()
+    account = f.AccountFactory(name="Fading Co", licenses_purchased=50, csm_owner=team.csm)
+    for n in range(91, 181):
+        f.DailyUsageFactory(account=account, feature="reports", day=TODAY - dt.timedelta(days=n), events=10)
+    for n in range(1, 91, 3):
+        f.DailyUsageFactory(account=account, feature="reports", day=TODAY - dt.timedelta(days=n), events=5)
+    f.CSMScoreFactory(account=account, score=1)
+    f.NPSResponseFactory(account=account, score=1, responded_at=timezone.now())
+    f.ContactFactory(account=account, is_champion=True, is_active=False, deactivated_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute(team.workspace.pk)
+    assert Account.objects.get(pk=account.pk).health_band == "red"
+    runs = dict(PlaybookRun.objects.values_list("playbook__name", "occurrence"))
+    assert runs["Rescue red accounts"] == f"band:red:{TODAY.isoformat()}"
+    champion_alert = Alert.objects.get(rule__kind="champion_left")
+    assert runs["Champion left"] == f"alert:{champion_alert.pk}"
+    # A second run the same day changes nothing: the account was red before it.
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute(team.workspace.pk)
+    assert PlaybookRun.objects.count() == 2
