@@ -111,6 +111,21 @@ def active_playbooks(trigger: str):
 
 
 # --- receivers -------------------------------------------------------------------------------
+def guarded(receiver: Callable) -> Callable:
+    """A playbook problem must never break the health run that sent the signal: the receiver
+    runs in a savepoint, and an error is logged (and rolled back) instead of raised."""
+
+    def run(sender, workspace_id: int, **kwargs) -> None:
+        try:
+            with use_workspace(workspace_id), transaction.atomic():
+                receiver(sender, workspace_id=workspace_id, **kwargs)
+        except Exception:
+            log.exception("playbook trigger %s failed in workspace %s", receiver.__name__, workspace_id)
+
+    run.__name__ = receiver.__name__
+    return run
+
+
 def on_alert_opened(sender, workspace_id: int, alert_ids: list[int], **kwargs) -> None:
     from health.models import Alert
 
@@ -190,5 +205,7 @@ def connect() -> None:
     from health.alerting import alert_opened
     from health.recompute import scores_computed
 
-    alert_opened.connect(on_alert_opened, dispatch_uid="playbooks.on_alert_opened")
-    scores_computed.connect(on_scores_computed, dispatch_uid="playbooks.on_scores_computed")
+    alert_opened.connect(guarded(on_alert_opened), weak=False, dispatch_uid="playbooks.on_alert_opened")
+    scores_computed.connect(
+        guarded(on_scores_computed), weak=False, dispatch_uid="playbooks.on_scores_computed"
+    )

@@ -4,6 +4,7 @@ with a scripted sequence of status codes and keeping every request it got."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Received:
 class Receiver:
     url: str
     answers: list[int]
+    delay_seconds: float = 0.0  # how long to wait before answering (a slow endpoint)
     received: list[Received] = field(default_factory=list)
 
 
@@ -37,10 +39,15 @@ def webhook_receiver(answers: list[int] | None = None) -> Iterator[Receiver]:
             with lock:
                 receiver.received.append(Received(self.path, self.headers, body))
                 status = receiver.answers.pop(0) if receiver.answers else 200
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.end_headers()
-            self.wfile.write(b"ok" if status < 400 else b"nope")
+            if receiver.delay_seconds:
+                time.sleep(receiver.delay_seconds)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 400 else b"nope")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the caller gave up waiting (a timeout test)
 
         def log_message(self, *args):
             pass

@@ -319,6 +319,42 @@ def test_an_unreachable_endpoint_gives_up_after_the_last_attempt(team):
     assert "reach" in step.last_error
 
 
+def test_a_timeout_is_retried(team, monkeypatch):
+    import time as time_module
+
+    monkeypatch.setattr(steps, "WEBHOOK_TIMEOUT_SECONDS", 0.3)
+    with webhook_receiver() as hook:
+        hook.delay_seconds = 1.0
+        playbook = create_playbook(
+            "Hook",
+            "",
+            [(StepKind.CALL_WEBHOOK, {"url": hook.url})],
+            trigger=TriggerKind.BAND_ENTERED,
+            band="red",
+        )
+        (run_id,) = triggers.start_runs(playbook, {f.AccountFactory().pk: "x"})
+        started = time_module.monotonic()
+        ((step_id, countdown),) = run_now(PlaybookRun.objects.get(pk=run_id))
+        assert time_module.monotonic() - started < 1.0
+        hook.delay_seconds = 0
+        assert runner.execute_step(step_id) is None
+    step = StepRun.objects.get(pk=step_id)
+    assert countdown == 2 and [e["outcome"] for e in step.log] == ["retry", "ok"]
+    assert "timed out" in step.log[0]["error"]
+
+
+def test_a_broken_playbook_never_breaks_the_health_run(team, monkeypatch):
+    rescue()
+    account = f.AccountFactory()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(triggers, "start_runs", explode)
+    band_run({}, {account.pk: "red"}, workspace_id=team.workspace.pk)  # logs, does not raise
+    assert not PlaybookRun.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("kind", "config", "field"),
     [
