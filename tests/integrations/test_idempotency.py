@@ -94,3 +94,43 @@ def test_reads_ignore_the_header_and_long_keys_are_refused(api_a):
         "accounts", json={"external_id": "l", "name": "L"}, headers={"Idempotency-Key": "x" * 256}
     )
     assert response.status_code == 400
+
+
+def test_a_concurrent_retry_gets_409_then_the_replay(api_a, two_workspaces, monkeypatch):
+    """Two real requests with one key: the second arrives while the first is being written."""
+    import threading
+    import time
+
+    from integrations.api.writer import BatchWriter
+
+    release = threading.Event()
+    original = BatchWriter.write
+
+    def slow_write(self, *args, **kwargs):
+        release.wait(timeout=20)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BatchWriter, "write", slow_write)
+    headers = {"Idempotency-Key": "race-1"}
+    record = {"external_id": "race", "name": "Race"}
+    first: dict = {}
+    worker = threading.Thread(
+        target=lambda: first.update(r=api_a.post("accounts", json=record, headers=headers))
+    )
+    worker.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with use_workspace(two_workspaces.a):
+            if IdempotencyRecord.objects.filter(key="race-1").exists():
+                break
+        time.sleep(0.05)
+    second = api_a.post("accounts", json=record, headers=headers)
+    release.set()
+    worker.join(timeout=30)
+    assert second.status_code == 409
+    assert first["r"].status_code == 201
+    third = api_a.post("accounts", json=record, headers=headers)
+    assert third.status_code == 201
+    assert third.headers["Idempotent-Replayed"] == "true"
+    with use_workspace(two_workspaces.a):
+        assert Account.objects.filter(external_id="race").count() == 1
