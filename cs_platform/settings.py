@@ -203,6 +203,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "integrations.problems.problem_exception_handler",
 }
 
+# Partner API limits (integrations/limits.py, docs/api.md).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
+
 # --- Security (production values come from the environment) --------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
