@@ -68,6 +68,7 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
         self.fields["filter_tier"].queryset = Tier.objects.all()
         self.fields["filter_stage"].queryset = LifecycleStage.objects.all()
         self.fields["stage"].help_text = "Fires once stage changes are tracked as events."
+        self.fields["is_active"].widget.attrs["class"] = "form-check-input"
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -187,6 +188,11 @@ class StepForm(StyledFormMixin, forms.Form):
 
 
 class BaseStepFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+
     def clean(self):
         if any(self.errors):
             return
