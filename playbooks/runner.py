@@ -64,6 +64,13 @@ def attempt(step_run: StepRun, run: PlaybookRun) -> int | None:
     be retried, else None (succeeded or failed for good)."""
     config = step_run.step.config if step_run.step_id else None
     number = step_run.attempts + 1
+    # Claim this attempt number: a task delivered twice at once (acks_late after a lost worker)
+    # finds it taken and leaves the step to the other delivery.
+    claimed = StepRun.objects.filter(
+        pk=step_run.pk, attempts=step_run.attempts, status__in=OPEN_STEP_STATUSES
+    ).update(attempts=number)
+    if not claimed:
+        return None
     if config is None:
         duration, result, error = 0.0, None, steps.StepError("The step was removed from the playbook.")
     else:

@@ -189,6 +189,16 @@ def test_create_task_for_the_accounts_csm_with_rendered_title(team):
     assert Task.objects.count() == 1
 
 
+def test_a_stale_copy_of_a_step_never_attempts_it_twice(team):
+    playbook = rescue()
+    (run_id,) = triggers.start_runs(playbook, {f.AccountFactory(csm_owner=team.csm).pk: "x"})
+    run = PlaybookRun.objects.get(pk=run_id)
+    (stale,) = runner.prepare(run)
+    run_now(run)  # one delivery does the step
+    assert runner.attempt(stale, run) is None  # another, holding the old row, finds it taken
+    assert Task.objects.count() == 1 and StepRun.objects.get().attempts == 1
+
+
 def test_an_account_without_csm_gets_a_round_robin_assignee(team):
     playbook = rescue()
     account = f.AccountFactory(csm_owner=team.viewer)  # a viewer cannot take tasks
