@@ -171,3 +171,9 @@ def test_csms_and_viewers_read_but_cannot_configure(client, tw, who):
     assert client.post(edit, playbook_form("Nope")).status_code == 403
     assert snapshot(tw.a) == before
     assert "New playbook" not in client.get(wurl(tw.a, "tasks:playbooks")).content.decode()
+
+
+def test_the_task_list_links_to_playbooks(client, tw):
+    client.force_login(tw.a_viewer)
+    body = client.get(wurl(tw.a, "tasks:list")).content.decode()
+    assert f'href="{wurl(tw.a, "tasks:playbooks")}"' in body
