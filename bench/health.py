@@ -52,7 +52,7 @@ from accounts.models import (  # noqa: E402
 )
 from health import engine  # noqa: E402
 from health.loading import USAGE_WINDOW_DAYS  # noqa: E402
-from health.models import Scorecard  # noqa: E402
+from health.models import HealthScore, Scorecard  # noqa: E402
 from health.recompute import recompute  # noqa: E402
 from tenancy.context import use_workspace  # noqa: E402
 from tenancy.models import Workspace  # noqa: E402
@@ -178,9 +178,13 @@ def freshness(ws: Workspace, writes: int) -> list[float]:
                 started = time.perf_counter()
                 deadline = started + 60
                 while time.perf_counter() < deadline:
-                    computed = Account.objects.filter(pk=account_id).values_list(
-                        "health_computed_at", flat=True
-                    )[0]
+                    # Today's history row is rewritten by every run that scores the account (the
+                    # account row itself only when its score, band or coverage changed).
+                    computed = (
+                        HealthScore.objects.filter(account_id=account_id, day=timezone.localdate())
+                        .values_list("computed_at", flat=True)
+                        .first()
+                    )
                     if computed and computed >= written:
                         break
                     time.sleep(0.05)
