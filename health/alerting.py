@@ -28,6 +28,9 @@ from .rules import CATALOG, DEFAULT_RULES, RuleContext, with_defaults
 
 # Sent after alerts were opened, on commit of the run's chunk. Args: workspace_id, alert_ids.
 alert_opened = Signal()
+# Sent after alerts were resolved (automatically by a run, or by a person), on commit.
+# Args: workspace_id, alert_ids, resolution ("auto" | "manual").
+alert_resolved = Signal()
 
 
 def _jsonable(value):
@@ -73,8 +76,9 @@ class _Active:
     summary: str
 
 
-def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, int], list[int]]:
-    """Sync the alerts of the accounts in `results`; returns counts and the ids of new alerts.
+def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, int], list[int], list[int]]:
+    """Sync the alerts of the accounts in `results`; returns counts, the ids of new alerts and
+    the ids of the alerts it resolved.
 
     Only what changed is written: a new alert, evidence that moved, a snooze that ran out, a
     condition that cleared. In the steady state of hourly runs most alerts change nothing.
@@ -82,7 +86,7 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
     rules = list(AlertRule.objects.filter(is_active=True))
     counts = {"opened": 0, "updated": 0, "resolved": 0, "reopened": 0}
     if not rules or results.empty:
-        return counts, []
+        return counts, [], []
     now = timezone.now()
     ctx = build_context(as_of, results, inputs)
     accounts = set(results.index.tolist())
@@ -150,7 +154,7 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
             )
     created = Alert.objects.bulk_create(new_alerts, batch_size=2000)
     counts.update(opened=len(created), updated=len(changed), resolved=len(resolved))
-    return counts, [a.pk for a in created]
+    return counts, [a.pk for a in created], resolved
 
 
 def _write_changes(changed: list[tuple], now: dt.datetime) -> None:
@@ -199,10 +203,16 @@ def on_scores_computed(
     """Alerts are about now: evaluated in today's runs (scheduled and incremental), not backfills."""
     if as_of < timezone.localdate():
         return
-    _, opened = evaluate(as_of, results, inputs)
+    _, opened, resolved = evaluate(as_of, results, inputs)
     if opened:
         transaction.on_commit(
             lambda: alert_opened.send(sender=Alert, workspace_id=workspace_id, alert_ids=opened)
+        )
+    if resolved:
+        transaction.on_commit(
+            lambda: alert_resolved.send(
+                sender=Alert, workspace_id=workspace_id, alert_ids=resolved, resolution="auto"
+            )
         )
 
 
@@ -232,10 +242,20 @@ def snooze(alerts, until: dt.date, user) -> int:
 def resolve(alerts, user, note: str = "") -> int:
     """Resolved by hand; if the condition still holds, the rule may open a new alert after its
     retrigger delay."""
-    return alerts.filter(status__in=ACTIVE_ALERT_STATUSES).update(
+    targets = alerts.filter(status__in=ACTIVE_ALERT_STATUSES)
+    ids = list(targets.values_list("pk", flat=True))
+    count = Alert.objects.filter(pk__in=ids).update(
         status=AlertStatus.RESOLVED,
         resolved_at=timezone.now(),
         resolved_by=user,
         resolution="manual",
         note=note,
     )
+    if ids:
+        workspace_id = current_workspace_id()
+        transaction.on_commit(
+            lambda: alert_resolved.send(
+                sender=Alert, workspace_id=workspace_id, alert_ids=ids, resolution="manual"
+            )
+        )
+    return count
