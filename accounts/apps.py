@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import freshness  # noqa: F401  (connects the signal receivers)
+        from .timeline import register_account_sources
+
+        register_account_sources()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import timeline_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -8,5 +8,6 @@ urlpatterns = [
     path("<int:pk>/", views.AccountDetailView.as_view(), name="detail"),
     path("<int:pk>/touchpoints/new/", views.AccountTouchpointCreateView.as_view(), name="touchpoint_create"),
     path("<int:pk>/csm-score/", views.AccountCSMScoreCreateView.as_view(), name="csm_score_create"),
+    path("<int:pk>/timeline/", timeline_views.AccountTimelineView.as_view(), name="timeline"),
     path("contacts/", views.ContactListView.as_view(), name="contacts"),
 ]

@@ -26,5 +26,7 @@ class HealthConfig(AppConfig):
         scores_computed.connect(on_scores_computed, dispatch_uid="health.alerting")
 
         from .panels import register_panels
+        from .timeline import register_sources
 
         register_panels()
+        register_sources()

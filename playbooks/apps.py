@@ -11,8 +11,10 @@ class PlaybooksConfig(AppConfig):
         from . import triggers
         from .panels import register_panels
         from .provisioning import provision_playbooks
+        from .timeline import register_sources
 
         register_panels()
+        register_sources()
         # Lower apps never import playbooks: it listens to their signals.
         triggers.connect()
         workspace_provisioned.connect(provision_playbooks, dispatch_uid="playbooks.provision")

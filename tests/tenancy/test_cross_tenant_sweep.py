@@ -167,6 +167,7 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "accounts:list": no_ids,
     "accounts:contacts": no_ids,
     "accounts:detail": account_pk,
+    "accounts:timeline": account_pk,
     "accounts:touchpoint_create": account_pk,
     "accounts:csm_score_create": account_pk,
     "alerts:inbox": no_ids,
