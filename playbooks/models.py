@@ -136,8 +136,8 @@ class TriggerKind(models.TextChoices):
     ALERT_OPENED = "alert_opened", "An alert opened"
     BAND_ENTERED = "band_entered", "Health band entered"
     RENEWAL_WITHIN = "renewal_within", "Renewal within N days"
-    # Modelled and editable, but fired only once lifecycle stage changes are tracked as events.
     STAGE_ENTERED = "stage_entered", "Lifecycle stage entered"
+    JOINED_LIST = "joined_list", "Account joined a saved list"
 
 
 class StepKind(models.TextChoices):
@@ -184,6 +184,11 @@ class Playbook(TimestampedTenantModel):
     stage = models.ForeignKey(
         "accounts.LifecycleStage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    saved_list = models.ForeignKey(
+        "segments.SavedList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "Joined a list" playbooks: when the list's members were last compared with the recorded ones.
+    list_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Filter: only accounts of this tier / stage.
     filter_tier = models.ForeignKey(
         "accounts.Tier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -212,6 +217,8 @@ class Playbook(TimestampedTenantModel):
             return f"Renewal within {self.renewal_days} days"
         if self.trigger == TriggerKind.STAGE_ENTERED:
             return f"Stage entered: {self.stage or '—'}"
+        if self.trigger == TriggerKind.JOINED_LIST:
+            return f"Joined list: {self.saved_list or '—'}"
         return self.trigger
 
     @property
@@ -295,3 +302,19 @@ class StepRun(TenantModel):
 
     def __str__(self) -> str:
         return f"step {self.position} of run {self.run_id}: {self.status}"
+
+
+class PlaybookListMember(TenantModel):
+    """An account in the saved list of a "joined a list" playbook, as of the last check: the
+    next check starts runs for the accounts that are in the list now and were not then."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="list_members")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "playbook", "account"], name="playbooklistmember_unique"
+            ),
+        ]

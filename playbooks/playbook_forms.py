@@ -36,6 +36,13 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
     # Declared with empty querysets so the class never reads a workspace at import time.
     alert_rule = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any rule")
     stage = forms.ModelChoiceField(queryset=None, required=False, label="Stage entered")
+    saved_list = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Saved list",
+        help_text="Public account lists. Accounts already in the list when the playbook starts "
+        "are not run; those joining later are.",
+    )
     filter_tier = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any tier", label="Tier")
     filter_stage = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Any stage", label="Stage"
@@ -52,6 +59,7 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
             "band",
             "renewal_days",
             "stage",
+            "saved_list",
             "filter_tier",
             "filter_stage",
             "frequency_cap_days",
@@ -67,7 +75,11 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
         self.fields["stage"].queryset = LifecycleStage.objects.all()
         self.fields["filter_tier"].queryset = Tier.objects.all()
         self.fields["filter_stage"].queryset = LifecycleStage.objects.all()
-        self.fields["stage"].help_text = "Fires once stage changes are tracked as events."
+        from segments.models import ListResource, SavedList, Visibility
+
+        self.fields["saved_list"].queryset = SavedList.objects.filter(
+            resource=ListResource.ACCOUNTS, visibility=Visibility.PUBLIC
+        )
         self.fields["is_active"].widget.attrs["class"] = "form-check-input"
 
     def clean_name(self) -> str:
@@ -89,6 +101,8 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
             self.add_error("renewal_days", "Enter how many days before the renewal.")
         if trigger == TriggerKind.STAGE_ENTERED and not data.get("stage"):
             self.add_error("stage", "Choose the stage that starts the playbook.")
+        if trigger == TriggerKind.JOINED_LIST and not data.get("saved_list") and "saved_list" not in self.errors:
+            self.add_error("saved_list", "Choose the saved list that starts the playbook.")
         # Parameters of other triggers are cleared, so the list never shows a stale one.
         if trigger != TriggerKind.ALERT_OPENED:
             data["alert_rule"] = None
@@ -98,6 +112,8 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
             data["renewal_days"] = None
         if trigger != TriggerKind.STAGE_ENTERED:
             data["stage"] = None
+        if trigger != TriggerKind.JOINED_LIST:
+            data["saved_list"] = None
         return data
 
 

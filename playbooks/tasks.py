@@ -31,3 +31,9 @@ def execute_step(self, workspace_id: int, step_run_id: int) -> None:
 def start_renewal_runs(workspace_id: int) -> int:
     """Daily (fanned out by beat): runs of 'renewal within N days' playbooks."""
     return triggers.start_renewal_runs()
+
+
+@workspace_task(name="playbooks.tasks.check_list_playbooks")
+def check_list_playbooks(workspace_id: int) -> int:
+    """After each of today's health runs (the hourly full rescore too): "joined a list" playbooks."""
+    return triggers.check_list_playbooks()

@@ -7,9 +7,12 @@
   one before the run; occurrence `band:<band>:<as_of>`.
 - `start_renewal_runs` (a beat-scheduled daily task per workspace): playbooks on "renewal within
   N days"; occurrence `renewal:<renewal date>`, so one run per contract renewal.
-- "Stage entered" playbooks are stored and edited, but nothing fires them yet: accounts do not
-  record stage changes as events. Once `accounts` sends a signal on a stage change, a receiver
-  here starts them with occurrence `stage:<stage key>:<date>`.
+- `account_changed` (accounts.signals, on commit of any tier/stage change): playbooks on "stage
+  entered" for the new stage; occurrence `stage:<stage id>:<date>`.
+- `check_list_playbooks` (a task enqueued after today's health runs, which follow every data
+  change): playbooks on "joined a saved list" compare the list's accounts with the members
+  recorded at the last check; occurrence `list:<list id>:<date>`. The first check of a playbook
+  only records the members, so turning a playbook on does not start it for the whole list.
 
 Runs are created in bulk, ignoring the rows the unique (workspace, playbook, account,
 occurrence) key already holds, so a repeated occurrence never runs twice; the tier/stage filter
@@ -28,7 +31,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus
 from tenancy.context import use_workspace
 
-from .models import Playbook, PlaybookRun, TriggerKind
+from .models import Playbook, PlaybookListMember, PlaybookRun, TriggerKind
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +204,72 @@ def start_renewal_runs(today: dt.date | None = None) -> int:
     return started
 
 
+def on_account_changed(
+    sender, workspace_id: int, account_id: int, field: str, old_id, new_id, **kwargs
+) -> None:
+    if field != "stage" or new_id is None or new_id == old_id:
+        return
+    playbooks = list(active_playbooks(TriggerKind.STAGE_ENTERED).filter(stage_id=new_id))
+    today = timezone.localdate().isoformat()
+    for playbook in playbooks:
+        start_runs(playbook, {account_id: f"stage:{new_id}:{today}"})
+
+
+def on_scores_computed_check_lists(sender, workspace_id: int, as_of: dt.date, **kwargs) -> None:
+    """Today's runs change health fields that lists filter on: check the joined-list playbooks
+    once the run's chunk has committed."""
+    if as_of < timezone.localdate():
+        return
+    if active_playbooks(TriggerKind.JOINED_LIST).filter(saved_list__isnull=False).exists():
+        from .tasks import check_list_playbooks
+
+        check_list_playbooks.delay_on_commit(workspace_id)
+
+
+def check_list_playbooks() -> int:
+    """Start runs for the accounts that joined the saved list of each active "joined a list"
+    playbook of the current workspace since the last check; returns the number of new runs."""
+    from segments.membership import account_ids
+
+    started = 0
+    today = timezone.localdate().isoformat()
+    playbooks = active_playbooks(TriggerKind.JOINED_LIST).filter(saved_list__isnull=False)
+    for playbook in playbooks.select_related("saved_list__owner", "saved_list__workspace"):
+        now_in = account_ids(playbook.saved_list)
+        if now_in is None:
+            log.warning("playbook %s: saved list %s does not parse", playbook.pk, playbook.saved_list_id)
+            continue
+        with transaction.atomic():
+            members = PlaybookListMember.objects.filter(playbook=playbook)
+            before = set(members.values_list("account_id", flat=True))
+            first_check = not before and not playbook.list_checked_at
+            joined = sorted(now_in - before)
+            left = sorted(before - now_in)
+            for chunk in _chunks(left):
+                members.filter(account_id__in=chunk).delete()
+            PlaybookListMember.objects.bulk_create(
+                (PlaybookListMember(playbook=playbook, account_id=pk) for pk in joined),
+                batch_size=BATCH,
+                ignore_conflicts=True,
+            )
+            Playbook.objects.filter(pk=playbook.pk).update(list_checked_at=timezone.now())
+            if joined and not first_check:
+                occurrence = f"list:{playbook.saved_list_id}:{today}"
+                started += len(start_runs(playbook, dict.fromkeys(joined, occurrence)))
+    return started
+
+
 def connect() -> None:
+    from accounts.signals import account_changed
     from health.alerting import alert_opened
     from health.recompute import scores_computed
+
+    account_changed.connect(
+        guarded(on_account_changed), weak=False, dispatch_uid="playbooks.on_account_changed"
+    )
+    scores_computed.connect(
+        guarded(on_scores_computed_check_lists), weak=False, dispatch_uid="playbooks.check_lists"
+    )
 
     alert_opened.connect(guarded(on_alert_opened), weak=False, dispatch_uid="playbooks.on_alert_opened")
     scores_computed.connect(
