@@ -229,7 +229,9 @@ def test_the_account_panel_lists_open_tasks_and_quick_adds(csm, tw, tasks):
     for title in ("Chase the unsigned renewal", "Plan the QBR", "Review the discount request"):
         assert title in body
     assert "Call the new champion" not in body  # another account's
-    assert "Kick-off call" not in body  # done
+    panel = body[body.index('id="tasks"') : body.index('id="account-timeline"')]
+    assert "Kick-off call" not in panel  # done: in the timeline, not among the open tasks
+    assert "Task done: Kick-off call" in body
     assert wurl(tw.a, "tasks:account_create", account_pk=tw.sample.account.pk) in body
 
     response = csm.post(
