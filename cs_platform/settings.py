@@ -8,6 +8,7 @@ local-memory cache and the console email backend. `DATABASE_URL`, `REDIS_URL`, `
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -147,6 +148,8 @@ CELERY_TASK_TIME_LIMIT = 1800
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEARTBEAT_INTERVAL_SECONDS = env.int("HEARTBEAT_INTERVAL_SECONDS", default=60)
+# The hour (in CELERY_TIMEZONE, UTC) the daily digest emails go out.
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 HEALTH_RESCORE_INTERVAL_SECONDS = env.int("HEALTH_RESCORE_INTERVAL_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE = {
     "health-full-rescore": {
@@ -163,6 +166,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600,
         "options": {"expires": 12 * 3600},
     },
+    "playbooks-daily-digest": {
+        # Each morning, per workspace: every CSM's email of new alerts and tasks due.
+        "task": "tenancy.tasks.fan_out",
+        "args": ["playbooks.tasks.send_digests"],
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
     "platform-heartbeat": {
         "task": "tenancy.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL_SECONDS,
@@ -175,6 +185,8 @@ CELERY_BEAT_SCHEDULE = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cs-platform@localhost")
+# Where people reach the product: the links in emails (digests) are built on it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -318,3 +318,19 @@ class PlaybookListMember(TenantModel):
                 fields=["workspace", "playbook", "account"], name="playbooklistmember_unique"
             ),
         ]
+
+
+class DigestDelivery(TenantModel):
+    """One daily digest email sent to one member: makes the send idempotent (a re-delivered task
+    finds the row and sends nothing) and marks where the next digest's "new alerts" begin."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    alerts = models.PositiveIntegerField(default=0)
+    tasks = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user", "day"], name="digestdelivery_one_per_day"),
+        ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tenancy.tasks import workspace_task
 
-from . import runner, triggers
+from . import digest, runner, triggers
 
 
 @workspace_task(name="playbooks.tasks.execute_run")
@@ -37,3 +37,9 @@ def start_renewal_runs(workspace_id: int) -> int:
 def check_list_playbooks(workspace_id: int) -> int:
     """After each of today's health runs (the hourly full rescore too): "joined a list" playbooks."""
     return triggers.check_list_playbooks()
+
+
+@workspace_task(name="playbooks.tasks.send_digests")
+def send_digests(workspace_id: int) -> int:
+    """Daily (fanned out by beat): each CSM's digest email of new alerts and due tasks."""
+    return digest.send_digests()
