@@ -101,7 +101,11 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
             self.add_error("renewal_days", "Enter how many days before the renewal.")
         if trigger == TriggerKind.STAGE_ENTERED and not data.get("stage"):
             self.add_error("stage", "Choose the stage that starts the playbook.")
-        if trigger == TriggerKind.JOINED_LIST and not data.get("saved_list") and "saved_list" not in self.errors:
+        if (
+            trigger == TriggerKind.JOINED_LIST
+            and not data.get("saved_list")
+            and "saved_list" not in self.errors
+        ):
             self.add_error("saved_list", "Choose the saved list that starts the playbook.")
         # Parameters of other triggers are cleared, so the list never shows a stale one.
         if trigger != TriggerKind.ALERT_OPENED:

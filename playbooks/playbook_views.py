@@ -15,6 +15,7 @@ from django.utils import timezone
 from tenancy.mixins import WorkspaceDetailView, WorkspaceListView, WorkspacePageView
 from tenancy.permissions import Action
 
+from . import runner
 from .models import Playbook, PlaybookRun, PlaybookStep, RunStatus, StepKind, StepRun
 from .playbook_forms import PlaybookForm, StepForm, StepFormSet, save_playbook, step_initial
 
@@ -138,4 +139,27 @@ class RunDetailView(WorkspaceDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["step_runs"] = self.object.step_runs.order_by("position", "pk")
+        context["max_attempts"] = runner.MAX_ATTEMPTS
         return context
+
+
+class RunRetryView(WorkspaceDetailView):
+    """Admins send a failed run's failed steps through another round of attempts."""
+
+    model = PlaybookRun
+    required_action = Action.CONFIGURE
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        from .tasks import execute_step
+
+        run = self.get_object()
+        ids = runner.retry_failed_steps(run, request.user)
+        workspace_id = request.workspace.pk
+        for step_run_id in ids:
+            execute_step.delay_on_commit(workspace_id, step_run_id)
+        if ids:
+            messages.success(request, f"Retrying {len(ids)} failed step{'s' if len(ids) != 1 else ''}.")
+        else:
+            messages.info(request, "This run has no failed step to retry.")
+        return redirect("tasks:playbook_run", request.workspace.slug, run.pk)

@@ -83,7 +83,10 @@ def attempt(step_run: StepRun, run: PlaybookRun) -> int | None:
         step_run.finished_at = timezone.now()
         entry = steps.attempt_entry(number, "ok", duration, http_status=(result or {}).get("http_status"))
     else:
-        retryable = isinstance(error, steps.RetryableStepError) and number < MAX_ATTEMPTS
+        retryable = (
+            isinstance(error, steps.RetryableStepError)
+            and attempts_this_round(step_run, number) < MAX_ATTEMPTS
+        )
         step_run.last_error = str(error)[:2000]
         if retryable:
             step_run.status = StepStatus.RETRYING
@@ -103,6 +106,39 @@ def attempt(step_run: StepRun, run: PlaybookRun) -> int | None:
     step_run.log = [*step_run.log, entry]
     step_run.save(update_fields=["status", "attempts", "last_error", "log", "finished_at"])
     return retry_in
+
+
+def attempts_this_round(step_run: StepRun, number: int) -> int:
+    """Attempts since the step was last retried by hand (each manual retry gets a fresh budget)."""
+    manual = [e for e in step_run.log if e.get("outcome") == "manual retry"]
+    return number - (manual[-1].get("after_attempts", 0) if manual else 0)
+
+
+def retry_failed_steps(run: PlaybookRun, user) -> list[int]:
+    """Put the run's failed steps back in line for another round of attempts (a person fixed the
+    webhook endpoint, say); returns their ids for the caller to enqueue on commit."""
+    with transaction.atomic():
+        failed = list(
+            StepRun.objects.select_for_update().filter(run=run, status=StepStatus.FAILED).order_by("position")
+        )
+        now = timezone.now()
+        for step_run in failed:
+            step_run.status = StepStatus.RETRYING
+            step_run.finished_at = None
+            step_run.log = [
+                *step_run.log,
+                {
+                    "attempt": None,
+                    "at": now.isoformat(timespec="seconds"),
+                    "outcome": "manual retry",
+                    "by": getattr(user, "email", ""),
+                    "after_attempts": step_run.attempts,
+                },
+            ]
+            step_run.save(update_fields=["status", "finished_at", "log"])
+        if failed:
+            PlaybookRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, finished_at=None)
+    return [s.pk for s in failed]
 
 
 def execute_step(step_run_id: int) -> int | None:

@@ -23,4 +23,5 @@ urlpatterns += [
     path("playbooks/<int:pk>/", playbook_views.PlaybookEditView.as_view(), name="playbook_edit"),
     path("playbooks/runs/", playbook_views.RunLogView.as_view(), name="playbook_runs"),
     path("playbooks/runs/<int:pk>/", playbook_views.RunDetailView.as_view(), name="playbook_run"),
+    path("playbooks/runs/<int:pk>/retry/", playbook_views.RunRetryView.as_view(), name="playbook_run_retry"),
 ]
