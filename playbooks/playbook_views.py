@@ -148,7 +148,9 @@ class RunRetryView(WorkspaceDetailView):
 
     model = PlaybookRun
     required_action = Action.CONFIGURE
-    http_method_names = ["post"]
+
+    def get(self, request, *args, **kwargs):
+        return redirect("tasks:playbook_run", request.workspace.slug, self.get_object().pk)
 
     def post(self, request, *args, **kwargs):
         from .tasks import execute_step
