@@ -74,7 +74,8 @@ def ensure_default_playbooks() -> None:
     rescue = list(RESCUE_STEPS)
     url = demo_webhook_url()
     if url:
-        rescue.append((StepKind.CALL_WEBHOOK, {"url": url, "event": "account.rescue"}))
+        secret = os.environ.get("PLAYBOOK_DEMO_WEBHOOK_SECRET", "")
+        rescue.append((StepKind.CALL_WEBHOOK, {"url": url, "event": "account.rescue", "secret": secret}))
     create_playbook(
         "Rescue red accounts",
         "When an account's health enters red, its CSM gets a rescue task and an email"
