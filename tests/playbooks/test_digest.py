@@ -4,6 +4,7 @@ never empty, and only about the CSM's own workspace."""
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 
 import pytest
 from django.core import mail
@@ -115,3 +116,16 @@ def test_a_digest_covers_one_workspace_only(two_workspaces):
         assert send_digests() >= 1
     (message,) = sent_to(tw.a_csm.email)
     assert tw.a.name in message.subject and "Task in A" in message.body
+
+
+def test_the_command_sends_now_and_is_safe_to_repeat(team):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("send_digests", "--workspace", team[0].memberships.get().workspace.slug, stdout=out)
+    assert "2 digest(s) sent" in out.getvalue()
+    call_command("send_digests", stdout=out)
+    assert "0 digest(s) sent" in out.getvalue()
+    with pytest.raises(CommandError, match="No workspace"):
+        call_command("send_digests", "--workspace", "nope")
