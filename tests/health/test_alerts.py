@@ -72,6 +72,38 @@ def test_an_alert_resolves_itself_when_the_condition_clears(ws):
     assert alert.status == AlertStatus.RESOLVED and alert.resolution == "auto" and alert.resolved_at
 
 
+def test_resolutions_are_announced_on_commit(ws, django_capture_on_commit_callbacks):
+    """alert_resolved tells listeners (outbound webhooks) which alerts closed, and how."""
+    from health.alerting import alert_resolved, resolve
+
+    heard = []
+
+    def listener(sender, workspace_id, alert_ids, resolution, **kwargs):
+        heard.append((workspace_id, sorted(alert_ids), resolution))
+
+    alert_resolved.connect(listener)
+    try:
+        ticket_rule()
+        first, second = f.AccountFactory(), f.AccountFactory()
+        fixed = old_ticket(first)
+        old_ticket(second)
+        recompute(ws.pk)
+        by_account = dict(Alert.objects.values_list("account_id", "pk"))
+        fixed.status, fixed.resolved_at = "solved", timezone.now()
+        fixed.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            recompute(ws.pk)
+        assert heard == [(ws.pk, [by_account[first.pk]], "auto")]
+        with django_capture_on_commit_callbacks(execute=True):
+            resolve(Alert.objects.filter(pk=by_account[second.pk]), user=None, note="Handled")
+        assert heard[-1] == (ws.pk, [by_account[second.pk]], "manual")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert resolve(Alert.objects.all(), user=None) == 0  # nothing left open
+        assert len(heard) == 2
+    finally:
+        alert_resolved.disconnect(listener)
+
+
 def test_retrigger_delay_prevents_an_alert_storm(ws):
     ticket_rule(retrigger=7)
     account = f.AccountFactory()
