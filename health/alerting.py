@@ -83,7 +83,16 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
     Only what changed is written: a new alert, evidence that moved, a snooze that ran out, a
     condition that cleared. In the steady state of hourly runs most alerts change nothing.
     """
-    rules = list(AlertRule.objects.filter(is_active=True))
+    rules = list(AlertRule.objects.filter(is_active=True).select_related("saved_list__owner"))
+    members_of: dict[int, set[int] | None] = {}
+
+    def list_members(rule: AlertRule) -> set[int] | None:
+        if rule.saved_list_id not in members_of:
+            from segments.membership import account_ids
+
+            members_of[rule.saved_list_id] = account_ids(rule.saved_list)
+        return members_of[rule.saved_list_id]
+
     counts = {"opened": 0, "updated": 0, "resolved": 0, "reopened": 0}
     if not rules or results.empty:
         return counts, [], []
@@ -117,6 +126,11 @@ def evaluate(as_of: dt.date, results: pd.DataFrame, inputs) -> tuple[dict[str, i
             hits = hits[inputs.accounts["tier_id"].reindex(hits.index) == rule.tier_id]
         if rule.lifecycle_stage_id:
             hits = hits[inputs.accounts["lifecycle_stage_id"].reindex(hits.index) == rule.lifecycle_stage_id]
+        if rule.saved_list_id:
+            members = list_members(rule)
+            if members is None:
+                continue  # a list that no longer parses: neither open nor resolve anything
+            hits = hits[hits.index.isin(list(members))]
         summaries = hits.pop("summary").astype(str).str.slice(0, 300).tolist()
         evidence_rows = hits.to_dict("records")
         firing = set()

@@ -88,14 +88,17 @@ def assign_scorecards(accounts: pd.DataFrame, scorecards: list[dict]) -> pd.Seri
     """Which scorecard applies to each account: the most specific match wins.
 
     `scorecards` items: {"id", "tier_id", "lifecycle_stage_id", "plan", "priority"} where None
-    means "any". Specificity is the number of conditions; ties go to the higher priority, then
-    the lower id. The default scorecard has no conditions and matches everything.
+    means "any", and optionally "account_ids": the members of the card's saved list (a segment
+    condition; None means no list). Specificity is the number of conditions; ties go to the
+    higher priority, then the lower id. The default scorecard has no conditions and matches
+    everything.
     """
     result = pd.Series(np.nan, index=accounts.index, dtype="float64")
     conditions = ("tier_id", "lifecycle_stage_id", "plan")
 
     def specificity(card: dict) -> tuple:
-        return (-sum(card.get(c) not in (None, "") for c in conditions), -card.get("priority", 0), card["id"])
+        count = sum(card.get(c) not in (None, "") for c in conditions) + (card.get("account_ids") is not None)
+        return (-count, -card.get("priority", 0), card["id"])
 
     for card in sorted(scorecards, key=specificity):
         mask = result.isna()
@@ -103,5 +106,7 @@ def assign_scorecards(accounts: pd.DataFrame, scorecards: list[dict]) -> pd.Seri
             wanted = card.get(column)
             if wanted not in (None, ""):
                 mask &= accounts[column] == wanted
+        if card.get("account_ids") is not None:
+            mask &= accounts.index.isin(list(card["account_ids"]))
         result[mask] = card["id"]
     return result

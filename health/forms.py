@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import LifecycleStage, Tier
+from segments.membership import segment_lists
+from segments.models import SavedList
 
 from .metrics import CATALOG
 from .models import Scorecard
@@ -43,17 +45,24 @@ class ScorecardForm(forms.ModelForm):
     lifecycle_stage = forms.ModelChoiceField(
         queryset=LifecycleStage.all_workspaces.none(), required=False, label="Stage"
     )
+    saved_list = forms.ModelChoiceField(
+        queryset=SavedList.all_workspaces.none(),
+        required=False,
+        label="Saved list",
+        help_text="Only accounts in this public account list (its members as of each run).",
+    )
 
     class Meta:
         model = Scorecard
-        fields = ["name", "tier", "lifecycle_stage", "plan", "priority", "is_active"]
+        fields = ["name", "tier", "lifecycle_stage", "plan", "saved_list", "priority", "is_active"]
 
     def __init__(self, *args, definition: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tier"].queryset = Tier.objects.all()
         self.fields["lifecycle_stage"].queryset = LifecycleStage.objects.all()
+        self.fields["saved_list"].queryset = segment_lists()
         if self.instance.is_default:
-            for name in ("tier", "lifecycle_stage", "plan"):
+            for name in ("tier", "lifecycle_stage", "plan", "saved_list"):
                 self.fields[name].disabled = True
                 self.fields[
                     name
@@ -176,12 +185,15 @@ class AlertRuleForm(forms.ModelForm):
     lifecycle_stage = forms.ModelChoiceField(
         queryset=LifecycleStage.all_workspaces.none(), required=False, label="Only stage"
     )
+    saved_list = forms.ModelChoiceField(
+        queryset=SavedList.all_workspaces.none(), required=False, label="Only accounts in list"
+    )
 
     class Meta:
         from .models import AlertRule
 
         model = AlertRule
-        fields = ["name", "severity", "tier", "lifecycle_stage", "retrigger_days", "is_active"]
+        fields = ["name", "severity", "tier", "lifecycle_stage", "saved_list", "retrigger_days", "is_active"]
 
     def __init__(self, *args, kind: str, **kwargs):
         from .rules import CATALOG, with_defaults
@@ -190,6 +202,7 @@ class AlertRuleForm(forms.ModelForm):
         self.kind = CATALOG[kind]
         self.fields["tier"].queryset = Tier.objects.all()
         self.fields["lifecycle_stage"].queryset = LifecycleStage.objects.all()
+        self.fields["saved_list"].queryset = segment_lists()
         current = with_defaults(kind, self.instance.params if self.instance.pk else None)
         for param in self.kind.params:
             self.fields[f"param_{param.name}"] = forms.FloatField(

@@ -22,6 +22,10 @@ class Scorecard(TimestampedTenantModel):
         LifecycleStage, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     plan = models.CharField("plan / product", max_length=80, blank=True)
+    # A segment given as a saved account list; a list in use cannot be deleted.
+    saved_list = models.ForeignKey(
+        "segments.SavedList", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     priority = models.SmallIntegerField(
         default=0, help_text="Breaks ties between equally specific scorecards."
     )
@@ -48,6 +52,7 @@ class Scorecard(TimestampedTenantModel):
             f"tier {self.tier}" if self.tier_id else "",
             f"stage {self.lifecycle_stage}" if self.lifecycle_stage_id else "",
             f"plan {self.plan}" if self.plan else "",
+            f"list {self.saved_list}" if self.saved_list_id else "",
         ]
         return ", ".join(p for p in parts if p) or "all accounts"
 
@@ -57,6 +62,7 @@ class Scorecard(TimestampedTenantModel):
             "tier_id": self.tier_id,
             "lifecycle_stage_id": self.lifecycle_stage_id,
             "plan": self.plan or None,
+            "saved_list_id": self.saved_list_id,
             "priority": self.priority,
         }
 
@@ -172,6 +178,10 @@ class AlertRule(TimestampedTenantModel):
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     lifecycle_stage = models.ForeignKey(
         LifecycleStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A segment given as a saved account list; a list in use cannot be deleted.
+    saved_list = models.ForeignKey(
+        "segments.SavedList", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     retrigger_days = models.PositiveSmallIntegerField(
         default=7,

@@ -46,12 +46,28 @@ class ActiveScorecard:
 
 
 def active_scorecards() -> list[ActiveScorecard]:
+    """The scorecards in use, with the members of their saved lists resolved now (a list's
+    members are read as of now even when a past day is scored)."""
     cards = Scorecard.objects.filter(is_active=True, current_version__isnull=False).select_related(
-        "current_version"
+        "current_version", "saved_list__owner", "saved_list__workspace"
     )
-    return [
-        ActiveScorecard(c.pk, c.current_version_id, c.current_version.spec, c.as_assignment()) for c in cards
-    ]
+    active = []
+    for card in cards:
+        assignment = card.as_assignment()
+        if card.saved_list_id:
+            from segments.membership import account_ids
+
+            members = account_ids(card.saved_list)
+            if members is None:
+                log.warning(
+                    "scorecard %s skipped: its saved list %s does not parse", card.pk, card.saved_list_id
+                )
+                continue
+            assignment["account_ids"] = members
+        active.append(
+            ActiveScorecard(card.pk, card.current_version_id, card.current_version.spec, assignment)
+        )
+    return active
 
 
 def previous_bands(as_of: dt.date, accounts: pd.DataFrame) -> pd.Series:

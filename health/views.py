@@ -85,7 +85,9 @@ class ScorecardListView(WorkspacePageView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        cards = list(Scorecard.objects.select_related("tier", "lifecycle_stage", "current_version"))
+        cards = list(
+            Scorecard.objects.select_related("tier", "lifecycle_stage", "saved_list", "current_version")
+        )
         latest_day = HealthScore.objects.order_by("-day").values_list("day", flat=True).first()
         counts = {}
         if latest_day:
@@ -186,6 +188,10 @@ class ScorecardEditView(WorkspacePageView):
             "plan": form.cleaned_data.get("plan") or None,
             "priority": form.cleaned_data.get("priority") or 0,
         }
+        if form.cleaned_data.get("saved_list"):
+            from segments.membership import account_ids
+
+            conditions["account_ids"] = account_ids(form.cleaned_data["saved_list"]) or set()
         if scorecard is not None and scorecard.is_default:
             conditions = {
                 "tier_id": None,
@@ -215,7 +221,7 @@ class AlertRuleListView(WorkspacePageView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rules = list(
-            AlertRule.objects.select_related("tier", "lifecycle_stage").annotate(
+            AlertRule.objects.select_related("tier", "lifecycle_stage", "saved_list").annotate(
                 active_alerts=Count("alerts", filter=Q(alerts__status__in=ACTIVE_ALERT_STATUSES))
             )
         )

@@ -185,7 +185,7 @@ class Playbook(TimestampedTenantModel):
         "accounts.LifecycleStage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     saved_list = models.ForeignKey(
-        "segments.SavedList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "segments.SavedList", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # "Joined a list" playbooks: when the list's members were last compared with the recorded ones.
     list_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -195,6 +195,10 @@ class Playbook(TimestampedTenantModel):
     )
     filter_stage = models.ForeignKey(
         "accounts.LifecycleStage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Only accounts in this saved list (a segment); a list in use cannot be deleted.
+    filter_list = models.ForeignKey(
+        "segments.SavedList", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # At most one run per account within this many days (0: only de-duplication by occurrence).
     frequency_cap_days = models.PositiveSmallIntegerField(default=0)
@@ -228,6 +232,8 @@ class Playbook(TimestampedTenantModel):
             parts.append(f"tier {self.filter_tier}")
         if self.filter_stage:
             parts.append(f"stage {self.filter_stage}")
+        if self.filter_list_id:
+            parts.append(f"list {self.filter_list}")
         return ", ".join(parts) or "all accounts"
 
 

@@ -47,6 +47,9 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
     filter_stage = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Any stage", label="Stage"
     )
+    filter_list = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Any account", label="In saved list"
+    )
 
     class Meta:
         model = Playbook
@@ -62,6 +65,7 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
             "saved_list",
             "filter_tier",
             "filter_stage",
+            "filter_list",
             "frequency_cap_days",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
@@ -75,11 +79,10 @@ class PlaybookForm(StyledFormMixin, forms.ModelForm):
         self.fields["stage"].queryset = LifecycleStage.objects.all()
         self.fields["filter_tier"].queryset = Tier.objects.all()
         self.fields["filter_stage"].queryset = LifecycleStage.objects.all()
-        from segments.models import ListResource, SavedList, Visibility
+        from segments.membership import segment_lists
 
-        self.fields["saved_list"].queryset = SavedList.objects.filter(
-            resource=ListResource.ACCOUNTS, visibility=Visibility.PUBLIC
-        )
+        self.fields["saved_list"].queryset = segment_lists()
+        self.fields["filter_list"].queryset = segment_lists()
         self.fields["is_active"].widget.attrs["class"] = "form-check-input"
 
     def clean_name(self) -> str:

@@ -55,6 +55,11 @@ def eligible_accounts(playbook: Playbook, account_ids: Iterable[int], now: dt.da
         if playbook.filter_stage_id:
             accounts = accounts.filter(lifecycle_stage_id=playbook.filter_stage_id)
         found.extend(accounts.values_list("pk", flat=True))
+    if playbook.filter_list_id and found:
+        from segments.membership import account_ids
+
+        members = account_ids(playbook.filter_list)
+        found = [pk for pk in found if members is not None and pk in members]
     if playbook.frequency_cap_days and found:
         cutoff = now - dt.timedelta(days=playbook.frequency_cap_days)
         capped: set[int] = set()

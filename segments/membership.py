@@ -11,7 +11,7 @@ from accounts.filters import AccountFilterSet
 from accounts.models import Account
 from tenancy.models import Workspace
 
-from .models import ListResource, SavedList
+from .models import ListResource, SavedList, Visibility
 
 
 @dataclass
@@ -24,6 +24,12 @@ class _Viewer:
 
 class _Anonymous:
     is_authenticated = False
+
+
+def segment_lists():
+    """The lists that may define a segment (of a scorecard, an alert rule, a playbook): public
+    account lists, so every admin sees what a segment means."""
+    return SavedList.objects.filter(resource=ListResource.ACCOUNTS, visibility=Visibility.PUBLIC)
 
 
 def account_ids(saved: SavedList) -> set[int] | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, ProtectedError, Q, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -191,6 +191,15 @@ class ListDeleteView(WorkspaceMixin, View):
         saved = get_object_or_404(visible_lists(request.user), pk=pk)
         if saved.owner_id != request.user.pk and not can(self.membership, Action.CONFIGURE):
             raise PermissionDenied("Only its owner or an admin deletes a list.")
-        saved.delete()
+        try:
+            saved.delete()
+        except ProtectedError as error:
+            users = ", ".join(
+                sorted({f"{obj._meta.verbose_name} “{obj}”" for obj in error.protected_objects})
+            )
+            messages.error(
+                request, f"The list “{saved.name}” defines a segment of {users}: change them first."
+            )
+            return redirect("lists:index", workspace_slug=self.workspace.slug)
         messages.success(request, f"Deleted the list “{saved.name}”.")
         return redirect("lists:index", workspace_slug=self.workspace.slug)

@@ -266,3 +266,23 @@ def test_admin_edits_a_rule_and_bad_parameters_are_refused(pages):
         url(ws, "rules/new/usage_drop/"), {**data, "name": "Big drop", "param_percent": "50"}
     )
     assert created.status_code == 302 and AlertRule.objects.get(name="Big drop").params == {"percent": 50.0}
+
+
+def test_a_rule_limited_to_a_saved_list_alerts_only_its_members(ws):
+    from segments.models import SavedList, Visibility
+
+    enterprise = SavedList.objects.create(name="Key accounts", query="q=Key", visibility=Visibility.PUBLIC)
+    rule = ticket_rule()
+    rule.saved_list = enterprise
+    rule.save()
+    inside = f.AccountFactory(name="Key Account One")
+    outside = f.AccountFactory(name="Small Shop")
+    old_ticket(inside)
+    old_ticket(outside)
+    recompute(ws.pk)
+    assert list(Alert.objects.values_list("account_id", flat=True)) == [inside.pk]
+    # The list stops parsing: the rule neither opens nor resolves anything until it is fixed.
+    enterprise.query = "tier=999999"
+    enterprise.save()
+    recompute(ws.pk)
+    assert Alert.objects.get().status == AlertStatus.OPEN

@@ -193,3 +193,21 @@ def test_noise_inside_the_margin_never_changes_band(border_name, lower_side, wob
     for wobble in wobbles:
         band_now = engine.bands(pd.Series([border + wobble]), pd.Series([band], dtype=object), SPEC).iloc[0]
         assert band_now == band, (border + wobble, band, band_now)
+
+
+def test_a_saved_list_is_a_condition_like_the_others():
+    accounts = pd.DataFrame(
+        {"tier_id": [1, 1, 2], "lifecycle_stage_id": [10, 10, 10], "plan": ["a", "a", "a"]},
+        index=[101, 102, 103],
+    )
+    cards = [
+        {"id": 1, "tier_id": None, "lifecycle_stage_id": None, "plan": None},  # default
+        {"id": 2, "tier_id": 1, "lifecycle_stage_id": None, "plan": None},
+        {"id": 5, "tier_id": None, "lifecycle_stage_id": None, "plan": None, "account_ids": {102, 103}},
+        {"id": 6, "tier_id": 1, "lifecycle_stage_id": None, "plan": None, "account_ids": {102}},
+    ]
+    # 101: tier 1 only; 102: tier 1 and in both lists, the two-condition card wins; 103: list only.
+    assert engine.assign_scorecards(accounts, cards).tolist() == [2, 6, 5]
+    # An empty list matches nobody (it is not "no condition").
+    cards[2]["account_ids"] = set()
+    assert engine.assign_scorecards(accounts, cards).tolist() == [2, 6, 1]

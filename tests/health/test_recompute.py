@@ -129,3 +129,28 @@ def test_failed_run_is_recorded_and_previous_scores_stay(scored_workspace):
     assert run.status == RunStatus.FAILED and "No active scorecard" in run.error
     assert HealthRun.objects.filter(status=RunStatus.FAILED).count() == 1
     assert dict(Account.objects.values_list("pk", "health_score")) == before
+
+
+def test_a_scorecard_for_a_saved_list_scores_its_members(scored_workspace):
+    from health.defaults import DEFAULT_DEFINITION, save_version
+    from health.models import Scorecard
+    from segments.models import SavedList, Visibility
+
+    red_list = SavedList.objects.create(name="Big seats", query="q=Declining", visibility=Visibility.PUBLIC)
+    card = Scorecard.objects.create(name="For the list", saved_list=red_list)
+    save_version(card, DEFAULT_DEFINITION, note="list scorecard")
+    recompute(scored_workspace["workspace"].pk)
+    applied = dict(
+        HealthScore.objects.filter(day=TODAY).values_list("account_id", "scorecard_version__scorecard")
+    )
+    assert applied[scored_workspace["declining"].pk] == card.pk
+    assert applied[scored_workspace["healthy"].pk] != card.pk
+    assert card.segment_label == "list Big seats"
+    # A list that no longer parses leaves its scorecard out instead of scoring everyone with it.
+    red_list.query = "tier=999999"
+    red_list.save()
+    recompute(scored_workspace["workspace"].pk)
+    applied = dict(
+        HealthScore.objects.filter(day=TODAY).values_list("account_id", "scorecard_version__scorecard")
+    )
+    assert card.pk not in applied.values()

@@ -147,3 +147,29 @@ def test_the_editor_asks_for_the_list(client, team, workspace):
     assert response.status_code == 302
     playbook = Playbook.objects.get(name="List playbook")
     assert (playbook.saved_list, playbook.trigger_text) == (saved, "Joined list: Public red")
+
+
+def test_a_playbook_filtered_to_a_saved_list_runs_only_for_its_members(team):
+    key = SavedList.objects.create(name="Key accounts", query="q=Key", visibility=Visibility.PUBLIC)
+    adoption = f.LifecycleStageFactory(name="Adoption", key="adoption")
+    playbook = create_playbook("Key kick-off", "", TASK_STEP, trigger=TriggerKind.STAGE_ENTERED, stage=adoption,
+                               filter_list=key)  # fmt: skip
+    inside = f.AccountFactory(name="Key Corp", lifecycle_stage=adoption)
+    outside = f.AccountFactory(name="Other Corp", lifecycle_stage=adoption)
+    changed(team, inside, None, adoption)
+    changed(team, outside, None, adoption)
+    assert list(PlaybookRun.objects.values_list("account_id", flat=True)) == [inside.pk]
+    assert playbook.filter_text == "list Key accounts"
+
+
+def test_a_list_in_use_cannot_be_deleted(client, team, workspace):
+    admin = f.UserFactory()
+    f.MembershipFactory(user=admin, workspace=workspace, role=Role.ADMIN)
+    key = SavedList.objects.create(name="Key accounts", query="q=Key", visibility=Visibility.PUBLIC)
+    create_playbook(
+        "Key kick-off", "", TASK_STEP, trigger=TriggerKind.BAND_ENTERED, band="red", filter_list=key
+    )
+    client.force_login(admin)
+    response = client.post(wurl(workspace, "lists:delete", pk=key.pk), follow=True)
+    assert "defines a segment of playbook “Key kick-off”: change them first." in response.content.decode()
+    assert SavedList.objects.filter(pk=key.pk).exists()
