@@ -19,6 +19,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
   });
+  // Controls marked data-autosubmit submit their form when changed (e.g. the timeline's kinds).
+  document.addEventListener("change", function (event) {
+    var control = event.target;
+    if (control.hasAttribute && control.hasAttribute("data-autosubmit") && control.form) {
+      control.form.requestSubmit();
+    }
+  });
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:load", function (event) {
     init(event.target);
