@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tenancy.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -146,6 +147,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING like the web process (request = task id, workspace id on each line).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Time limits stay well below the broker's visibility timeout (3600 s) so a slow task is killed
 # before Redis hands it to a second worker.
 CELERY_TASK_SOFT_TIME_LIMIT = 1500
@@ -224,6 +227,9 @@ REST_FRAMEWORK = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
 
+# Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>` (integrations/metrics.py).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- Security (production values come from the environment) --------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -271,11 +277,25 @@ AXES_LOCKOUT_TEMPLATE = "tenancy/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # behind a proxy: set from its header
 AXES_VERBOSE = False
 
+# Every line carries the request (or task) id and the workspace id; LOG_FORMAT=json for one JSON
+# object per line (tenancy/observability.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "tenancy.observability.LogContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s ws=%(workspace_id)s] %(message)s"
+        },
+        "json": {"()": "tenancy.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("LOG_FORMAT", default="plain"),
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

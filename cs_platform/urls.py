@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.metrics import metrics
+
 workspace_patterns = [
     path("", include("segments.urls")),
     path("accounts/", include("accounts.urls")),
@@ -16,6 +18,7 @@ workspace_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("integrations.urls")),
+    path("metrics", metrics, name="metrics"),
     path("", include("tenancy.urls")),
     path("w/<slug:workspace_slug>/", include(workspace_patterns)),
 ]

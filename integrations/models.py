@@ -31,3 +31,41 @@ class IdempotencyRecord(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.key} ({'done' if self.completed_at else 'in flight'})"
+
+
+class IngestCount(TenantModel):
+    """Records written through the partner API, per resource: the `cs_records_ingested` metric.
+    One row per (workspace, resource), bumped once per request (not per record)."""
+
+    resource = models.CharField(max_length=40)
+    records = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "resource"], name="ingestcount_unique_resource"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource}: {self.records}"
+
+
+def count_ingested(resource: str, records: int) -> None:
+    """Add `records` to the current workspace's count for `resource` (one statement or two)."""
+    from django.db.models import F
+
+    if records <= 0:
+        return
+    now = timezone.now()
+    if not IngestCount.objects.filter(resource=resource).update(
+        records=F("records") + records, updated_at=now
+    ):
+        from django.db import IntegrityError, transaction
+
+        try:
+            with transaction.atomic():
+                IngestCount.objects.create(resource=resource, records=records, updated_at=now)
+        except IntegrityError:  # created meanwhile by a concurrent request
+            IngestCount.objects.filter(resource=resource).update(
+                records=F("records") + records, updated_at=now
+            )

@@ -18,15 +18,40 @@ def home(request):
     return render(request, "tenancy/choose_workspace.html", {"choices": memberships})
 
 
-def healthz(request):
-    """Liveness for load balancers and compose: the database answers; when did beat last fire."""
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception as error:  # a health check reports any failure instead of raising it
+        return f"error: {type(error).__name__}: {error}"[:300]
+    return "ok"
+
+
+def _database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    beat = WorkerHeartbeat.objects.filter(name="beat").first()
+
+
+def _broker() -> None:
+    from cs_platform.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def healthz(request):
+    """For load balancers, compose and monitoring: the database and the Celery broker answer
+    (503 when either does not), and when beat last fired."""
+    checks = {"database": _check(_database), "broker": _check(_broker)}
+    healthy = all(v == "ok" for v in checks.values())
+    beat = None
+    if checks["database"] == "ok":
+        beat = WorkerHeartbeat.objects.filter(name="beat").first()
     return JsonResponse(
         {
-            "status": "ok",
+            "status": "ok" if healthy else "unavailable",
+            "checks": checks,
             "time": timezone.now().isoformat(),
             "last_beat_task_at": beat.last_seen_at.isoformat() if beat else None,
-        }
+        },
+        status=200 if healthy else 503,
     )

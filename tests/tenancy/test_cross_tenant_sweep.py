@@ -36,6 +36,7 @@ NON_TENANT_NAMES = {
     "login": "no workspace before login",
     "logout": "ends the session",
     "healthz": "liveness: database answers and the last beat time, no tenant data",
+    "metrics": "platform operators' Prometheus figures (behind METRICS_TOKEN), no customer data",
     "api:schema": "the OpenAPI description of the API: no tenant data, public",
     "api:docs": "the API reference page: no tenant data, public",
     "api:docs-asset": "the docs page's vendored script",
