@@ -47,6 +47,12 @@ def chromium_path() -> str:
     return found
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _chromium_installed() -> str:
+    """Checked before anything else, so a machine without Chromium fails fast and says why."""
+    return chromium_path()
+
+
 @pytest.fixture(scope="package")
 def demo_workspace(django_db_setup, django_db_blocker) -> Iterator[Workspace]:
     with django_db_blocker.unblock():
@@ -66,8 +72,8 @@ def transactional_db(demo_workspace, django_db_blocker) -> Iterator[None]:
 
 
 @pytest.fixture(scope="package")
-def browser(demo_workspace):
-    path = chromium_path()
+def browser(_chromium_installed):
+    path = _chromium_installed
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
