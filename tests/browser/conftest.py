@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -131,7 +131,7 @@ def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
 
 
 @pytest.fixture(scope="package")
-def _shared_contexts(browser) -> Iterator[dict]:
+def _signed_in_contexts(browser) -> Iterator[dict]:
     contexts: dict = {}
     yield contexts
     for context in contexts.values():
@@ -139,19 +139,29 @@ def _shared_contexts(browser) -> Iterator[dict]:
 
 
 @pytest.fixture
-def csm_page(_shared_contexts, browser, live_server):
-    """A new tab of Casey (a CSM of Acme) on her dashboard, logged in once per package: the tests that only read
-    share her session and the browser's cache of the static files."""
-    context = _shared_contexts.get("csm")
-    if context is None:
-        context = _shared_contexts["csm"] = new_context(browser, live_server)
-        first = context.new_page()
-        log_in(first, "csm@acme.test")
-        first.close()
-    tab = context.new_page()
-    try:
-        with watched(tab):
-            tab.goto("/w/acme/")
-            yield tab
-    finally:
+def signed_in(_signed_in_contexts, browser, live_server):
+    """`signed_in(email)`: a new tab of that demo user, who logs in once per package. Tests that
+    only read share the session and the browser's cache of the static files."""
+    tabs = []
+
+    def open_tab(email: str):
+        context = _signed_in_contexts.get(email)
+        if context is None:
+            context = _signed_in_contexts[email] = new_context(browser, live_server)
+            first = context.new_page()
+            log_in(first, email)
+            first.close()
+        tab = context.new_page()
+        tabs.append(tab)
+        return stack.enter_context(watched(tab))
+
+    with ExitStack() as stack:
+        yield open_tab
+    for tab in tabs:
         tab.close()
+
+
+@pytest.fixture
+def csm_page(signed_in):
+    """A new tab of Casey, a CSM of Acme, signed in."""
+    return signed_in("csm@acme.test")

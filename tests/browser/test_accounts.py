@@ -35,7 +35,7 @@ def test_logging_in_with_email_and_password_opens_the_dashboard(page, demo_works
 @pytest.mark.parametrize("name", [name for name, _, _ in STARTING_LISTS])
 def test_each_starting_list_opens_with_rows(csm_page, demo_workspace, name):
     page = csm_page
-    page.get_by_role("link", name="Accounts", exact=True).click()
+    page.goto("/w/acme/accounts/")
     page.get_by_role("button", name="Saved lists").click()
     page.get_by_role("link", name=name).click()
     expect(page.get_by_role("button", name=f"List: {name}")).to_be_visible()
@@ -49,6 +49,7 @@ def test_each_starting_list_opens_with_rows(csm_page, demo_workspace, name):
 
 def test_filtering_updates_the_results_in_place(csm_page, demo_workspace):
     page = csm_page
+    page.goto("/w/acme/")
     page.get_by_role("link", name="Accounts", exact=True).click()
     expect(page.locator(RESULT_NAMES).first).to_be_visible()
     documents: list[str] = []
@@ -71,7 +72,7 @@ def test_filtering_updates_the_results_in_place(csm_page, demo_workspace):
     assert documents == [], f"full page loads happened: {documents}"
 
 
-def test_a_saved_private_list_becomes_the_default_view(page, browser, live_server, demo_workspace):
+def test_a_saved_private_list_becomes_the_default_view(page, signed_in, demo_workspace):
     name = "Jordan's yellow accounts"
     log_in(page, "jordan@acme.test")
     page.get_by_role("link", name="Accounts", exact=True).click()
@@ -98,14 +99,9 @@ def test_a_saved_private_list_becomes_the_default_view(page, browser, live_serve
         assert DefaultList.objects.get(user=saved.owner, resource="accounts").saved_list == saved
 
     # Private: another CSM neither sees it among the lists nor gets it as a default.
-    other = browser.new_context(base_url=live_server.url)
-    try:
-        casey = other.new_page()
-        log_in(casey, "csm@acme.test")
-        casey.goto("/w/acme/lists/")
-        expect(casey.get_by_role("heading", name="Customer lists")).to_be_visible()
-        expect(casey.locator("main, .page-body")).not_to_contain_text(name)
-        casey.goto("/w/acme/accounts/")
-        expect(casey).to_have_url(re.compile(r"/w/acme/accounts/$"))
-    finally:
-        other.close()
+    casey = signed_in("csm@acme.test")
+    casey.goto("/w/acme/lists/")
+    expect(casey.get_by_role("heading", name="Customer lists")).to_be_visible()
+    expect(casey.locator(".page-body")).not_to_contain_text(name)
+    casey.goto("/w/acme/accounts/")
+    expect(casey).to_have_url(re.compile(r"/w/acme/accounts/$"))

@@ -15,6 +15,7 @@ ROWS = "#segment-analysis tbody tr"
 
 def test_comparing_segments_from_the_navigation(csm_page, demo_workspace):
     page = csm_page
+    page.goto("/w/acme/")
     page.get_by_role("link", name="Segments").click()
     expect(page.get_by_role("heading", name="Segment analysis")).to_be_visible()
     expect(page.locator(ROWS).first).to_contain_text("Enterprise")

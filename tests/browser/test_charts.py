@@ -7,7 +7,6 @@ import re
 from playwright.sync_api import expect
 
 from .charts import assert_chart_drew
-from .conftest import log_in
 from .demo_data import SCORED_DAYS
 
 
@@ -22,8 +21,9 @@ def test_an_accounts_health_chart_draws_its_trend(csm_page):
     assert_chart_drew(page.locator("#health canvas[data-chart=health]"), min_points=SCORED_DAYS)
 
 
-def test_the_dashboard_charts_draw(page):
-    log_in(page, "admin@acme.test")
+def test_the_dashboard_charts_draw(signed_in):
+    page = signed_in("admin@acme.test")
+    page.goto("/w/acme/")
     expect(page.get_by_role("heading", name="Portfolio health")).to_be_visible()
     assert_chart_drew(page.locator("canvas[data-chart=waterfall]"), min_points=5)
     assert_chart_drew(page.locator("canvas[data-chart=bands]"), min_points=SCORED_DAYS)
