@@ -74,6 +74,7 @@ class Frames:
     usage: pd.DataFrame  # account_id, feature, events (events > 0 in the usage window)
     workspace_features: int  # distinct features the whole workspace used in the usage window
     tickets: pd.DataFrame  # account_id, opened_at, resolved_at (opened or resolved in the window)
+    support_window: tuple[pd.Timestamp, pd.Timestamp]  # [since, end) of the tickets counted
     nps: pd.DataFrame  # account_id, answers, promoters, detractors
     revenue: pd.DataFrame  # account_id, start_mrr, expansion, contraction, churn, churns
 
@@ -119,7 +120,6 @@ def load_frames(as_of: dt.date, accounts: QuerySet | None = None) -> Frames:
     )
     tickets["opened_at"] = pd.to_datetime(tickets["opened_at"], utc=True)
     tickets["resolved_at"] = pd.to_datetime(tickets["resolved_at"], utc=True)
-    tickets.attrs.update(since=pd.Timestamp(support_since), end=pd.Timestamp(end))
 
     nps = _frame(
         of_scope(
@@ -154,7 +154,8 @@ def load_frames(as_of: dt.date, accounts: QuerySet | None = None) -> Frames:
     )
     for column in ("start_mrr", "expansion", "contraction", "churn"):
         revenue[column] = revenue[column].astype("float64").fillna(0.0)
-    return Frames(frame, usage, workspace_features, tickets, nps, revenue)
+    window_of_tickets = (pd.Timestamp(support_since), pd.Timestamp(end))
+    return Frames(frame, usage, workspace_features, tickets, window_of_tickets, nps, revenue)
 
 
 def size_band(employees: pd.Series) -> pd.Series:
@@ -168,7 +169,7 @@ def groups(accounts: pd.DataFrame, by: str) -> pd.DataFrame:
     """Each account's group: `label`, a sort `order` and the account-list `query` that shows it."""
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}")
-    none = accounts.index.to_series().map(lambda _: None)
+    none = pd.Series(None, index=accounts.index, dtype="object")
     if by == "tier":
         label = accounts["tier__name"]
         order = accounts["tier__position"].astype("float64")
@@ -182,7 +183,7 @@ def groups(accounts: pd.DataFrame, by: str) -> pd.DataFrame:
         order = label.map({band: i for i, (_, band) in enumerate(SIZE_BANDS)}).astype("float64")
         query = none
     else:  # industry, plan: free text, ordered by ARR below
-        label = accounts[by].replace("", None)
+        label = accounts[by].where(accounts[by] != "")
         order = pd.Series(0.0, index=accounts.index)
         query = by + "=" + label.astype("string")
     missing = label.isna() | (label == NONE_LABEL)
@@ -206,11 +207,9 @@ def _per_account(frames: Frames) -> pd.DataFrame:
     usage = frames.usage.groupby("account_id").agg(events=("events", "sum"), features=("feature", "nunique"))
     a = a.join(usage)
     t = frames.tickets
-    since, end = t.attrs.get("since"), t.attrs.get("end")
-    opened = t[t["opened_at"] >= since] if since is not None else t
-    resolved = t[t["resolved_at"].notna()]
-    if since is not None:
-        resolved = resolved[(resolved["resolved_at"] >= since) & (resolved["resolved_at"] < end)]
+    since, end = frames.support_window
+    opened = t[t["opened_at"] >= since]
+    resolved = t[t["resolved_at"].notna() & (t["resolved_at"] >= since) & (t["resolved_at"] < end)]
     hours = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_seconds() / 3600
     a = a.join(opened.groupby("account_id").size().rename("tickets"))
     a = a.join(hours.groupby(resolved["account_id"]).agg(["count", "sum"]).add_prefix("resolution_"))
