@@ -624,6 +624,7 @@ class DemoBuilder:
             if trial:
                 account.custom_attributes["trial_ends_on"] = (start + dt.timedelta(days=30)).isoformat()
             self.stories.append(story)
+        self._sign_this_week()
         self._plan_revenue()
         self._assign_stage_and_renewal()
         # The 'new' movement is dated by the block, one block per contract start.
@@ -634,6 +635,17 @@ class DemoBuilder:
             with movements_dated(day):
                 Account.objects.bulk_create(by_start[day])
         self.counts["Account"] += len(self.stories)
+
+    def _sign_this_week(self, n: int = 2) -> None:
+        """The newest contracts were signed this week, so "New accounts this week" has customers in
+        every workspace. Only their dates move: the random draws, and so the rest of the book, stay
+        the same."""
+        paid = sorted((s for s in self.stories if not s.trial), key=lambda s: s.start)
+        for k, s in enumerate(paid[-n:]):
+            time_of_day = s.account.created_at - _at(s.start, 0)
+            s.start = self.today - dt.timedelta(days=2 + 2 * k)
+            s.account.contract_start = s.start
+            s.account.created_at = _at(s.start, time_of_day.total_seconds())
 
     def _plan_revenue(self) -> None:
         """Decide churns, reactivations, expansions and contractions as dated MRR steps.

@@ -5,4 +5,5 @@ from . import views
 app_name = "dashboard"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="home"),
+    path("analysis/", views.SegmentAnalysisView.as_view(), name="analysis"),
 ]

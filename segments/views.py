@@ -14,7 +14,8 @@ from health.models import HealthDaySummary, HealthScore
 from tenancy.mixins import WorkspaceMixin, WorkspacePageView
 from tenancy.permissions import Action, can
 
-from .forms import SavedListForm
+from .analysis import DIMENSIONS, analyse
+from .forms import AnalysisForm, SavedListForm
 from .lists import clean_query, open_query
 from .models import DefaultList, ListResource, Visibility, visible_lists
 from .portfolio import nps, retention
@@ -127,6 +128,29 @@ class DashboardView(WorkspacePageView):
             {"day": r["day"].isoformat(), "red": r["red"], "yellow": r["yellow"], "green": r["green"]}
             for r in rows.order_by("day")
         ]
+
+
+class SegmentAnalysisView(WorkspacePageView):
+    """Tiers, stages, industries, size bands or plans side by side (segments/analysis.py)."""
+
+    template_name = "segments/analysis.html"
+
+    def get(self, request, *args, **kwargs):
+        form = AnalysisForm(request.GET)
+        if not form.is_valid():
+            # A hand-edited URL: say what was wrong, with the valid choices one click away.
+            context = self.get_context_data(form=form, dimensions=DIMENSIONS, by="tier", mine=False)
+            return self.render_to_response(context, status=400)
+        by, mine = form.cleaned_data["by"], form.cleaned_data["scope"] == "mine"
+        accounts = Account.objects.filter(csm_owner=request.user) if mine else None
+        context = self.get_context_data(
+            form=form,
+            dimensions=DIMENSIONS,
+            by=by,
+            mine=mine,
+            analysis=analyse(by, timezone.localdate(), accounts),
+        )
+        return self.render_to_response(context)
 
 
 class ListIndexView(WorkspacePageView):

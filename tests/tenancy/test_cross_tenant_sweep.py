@@ -165,6 +165,7 @@ def a_csm_score(tw: TwoWorkspaces) -> dict:
 # URL name → the URL kwargs (besides workspace_slug) that point at workspace A's sample objects.
 SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "dashboard:home": no_ids,
+    "dashboard:analysis": no_ids,
     "accounts:list": no_ids,
     "accounts:contacts": no_ids,
     "accounts:detail": account_pk,
