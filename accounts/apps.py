@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Customer data"
 
     def ready(self) -> None:
+        from tenancy.provisioning import workspace_provisioned
+
         from . import freshness  # noqa: F401  (connects the signal receivers)
+        from .provisioning import provision_tiers_and_stages
+
+        workspace_provisioned.connect(provision_tiers_and_stages, dispatch_uid="accounts.provision")
