@@ -118,6 +118,7 @@ class BulkActionForm(StyledFormMixin, forms.Form):
     stage = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a stage…")
 
     VALUE_FIELD = {"assign_csm": "csm", "set_tier": "tier", "set_stage": "stage"}
+    VALUE_NAMES = {"csm": "CSM", "tier": "tier", "stage": "stage"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,7 +139,7 @@ class BulkActionForm(StyledFormMixin, forms.Form):
         if action:
             name = self.VALUE_FIELD[action]
             if not cleaned.get(name) and name not in self.errors:
-                self.add_error(name, f"Choose the {self.fields[name].label.lower()} to set.")
+                self.add_error(name, f"Choose the {self.VALUE_NAMES[name]} to set.")
         return cleaned
 
 
