@@ -21,7 +21,7 @@ from segments.rules import apply_rules
 from tenancy.context import use_workspace
 
 from .. import factories as f
-from ..celery.worker import broker, executed_tasks, filesystem_options, wait_for  # noqa: F401
+from ..celery.worker import broker, filesystem_options, wait_for
 from ..support import wurl
 
 TODAY = timezone.localdate()
@@ -312,16 +312,18 @@ def test_a_health_run_of_today_applies_the_rules_through_the_worker(tmp_path, ex
         provision_tiers_and_stages(sender=None, workspace=ws)
         ensure_default_scorecards()
         account = f.AccountFactory(name="Grown Up", mrr=Decimal("7000"), tier=tier("SMB"))
-    with broker("filesystem://", filesystem_options(tmp_path / "broker")):
-        with start_worker(app, perform_ping_check=False, pool="solo", concurrency=1, shutdown_timeout=20):
-            with use_workspace(ws):
-                recompute(ws.pk)
 
-            def tiered():
-                with use_workspace(ws):
-                    return Account.objects.filter(pk=account.pk, tier__name="Enterprise").first()
+    def tiered():
+        with use_workspace(ws):
+            return Account.objects.filter(pk=account.pk, tier__name="Enterprise").first()
 
-            assert wait_for(tiered, timeout=30) is not None, "the rules did not run after the health run"
+    with (
+        broker("filesystem://", filesystem_options(tmp_path / "broker")),
+        start_worker(app, perform_ping_check=False, pool="solo", concurrency=1, shutdown_timeout=20),
+    ):
+        with use_workspace(ws):
+            recompute(ws.pk)
+        assert wait_for(tiered, timeout=30) is not None, "the rules did not run after the health run"
     assert "segments.tasks.apply_tier_stage_rules" in [name for name, _ in executed_tasks]
     with use_workspace(ws):
         change = AccountChange.objects.get(account=account)
