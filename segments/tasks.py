@@ -44,6 +44,6 @@ def on_scores_computed(sender, workspace_id: int, as_of: dt.date, **kwargs) -> N
     """
     from django.utils import timezone
 
-    if as_of < timezone.localdate():
+    if workspace_id is None or as_of < timezone.localdate():
         return  # history backfills do not move today's tiers and stages
     apply_tier_stage_rules.delay_on_commit(workspace_id)
