@@ -140,3 +140,23 @@ def clear_override(accounts: models.QuerySet, field: str) -> int:
 
 def history(account: Account, limit: int = 10) -> list[AccountChange]:
     return list(AccountChange.objects.filter(account=account).select_related("changed_by")[:limit])
+
+
+def record_written(field: str, rows: list[tuple[int, int | None, int | None]], *, source: str) -> int:
+    """History for tier or stage values already written by a batch upsert (the partner API):
+    `rows` are (account id, old id, new id) of accounts whose value changed. The accounts are
+    marked as overridden, as a person's choice would be. A few queries per distinct new value."""
+    spec = FIELDS[ChangeField(field)]
+    by_value: dict[int | None, list[tuple[int, int | None]]] = {}
+    for account_id, old, new in rows:
+        if old != new:
+            by_value.setdefault(new, []).append((account_id, old))
+    if not by_value:
+        return 0
+    values = spec.model.objects.in_bulk([pk for pk in by_value if pk is not None])
+    now = timezone.now()
+    with transaction.atomic():
+        for new, moved in by_value.items():
+            Account.objects.filter(pk__in=[pk for pk, _ in moved]).update(**{spec.override: True})
+            record(spec, moved, values.get(new), source=source, at=now)
+    return sum(len(moved) for moved in by_value.values())
