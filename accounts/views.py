@@ -401,7 +401,8 @@ class TierStageRulesView(WorkspacePageView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", StageRulesForm(instance=StageRules.for_workspace()))
+        # Reading the page creates nothing: the defaults show until an admin saves.
+        context.setdefault("form", StageRulesForm(instance=StageRules.objects.first() or StageRules()))
         context["can_configure"] = can(self.membership, Action.CONFIGURE)
         context["stages"] = LifecycleStage.objects.all()
         return context
