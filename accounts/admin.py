@@ -31,7 +31,19 @@ class MRRMovementAdmin(TenantAdmin):
         return False
 
 
+@admin.register(models.AccountChange)
+class AccountChangeAdmin(TenantAdmin):
+    list_display = ("account", "field", "old_label", "new_label", "source", "changed_by", "changed_at")
+    list_filter = ("field", "source")
+    raw_id_fields = ("account", "changed_by")
+
+    def has_add_permission(self, request):
+        # Changes are recorded by accounts.changes, never typed in.
+        return False
+
+
 for model in (
+    models.StageRules,
     models.Tier,
     models.LifecycleStage,
     models.Invoice,

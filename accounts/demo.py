@@ -531,7 +531,10 @@ class DemoBuilder:
     # ---- tiers and stages
 
     def _segments(self) -> None:
-        tiers = [Tier(name=name, position=i + 1, color=color) for i, (name, _, color) in enumerate(TIERS)]
+        tiers = [
+            Tier(name=name, position=i + 1, color=color, mrr_from=start)
+            for i, (name, start, color) in enumerate(TIERS)
+        ]
         stages = [LifecycleStage(key=key, name=name, position=i + 1) for i, (key, name) in enumerate(STAGES)]
         self._save(Tier, tiers)
         self._save(LifecycleStage, stages)

@@ -75,8 +75,17 @@ class AccountFilterSet(django_filters.FilterSet):
             ("mrr", "mrr"),
             ("renewal_date", "renewal"),
             ("health_score", "health"),
+            ("tier__position", "tier"),
+            ("lifecycle_stage__position", "stage"),
+            ("csm_owner__email", "csm"),
+            ("contract_start", "contract_start"),
+            ("industry", "industry"),
+            ("plan", "plan"),
+            ("employee_count", "employees"),
+            ("created_at", "created"),
         ),
         field_labels={"name": "Name", "mrr": "MRR", "renewal_date": "Renewal", "health_score": "Health"},
+        label="Sort",
     )
 
     class Meta:
@@ -151,6 +160,7 @@ class ContactFilterSet(django_filters.FilterSet):
     is_active = django_filters.BooleanFilter(label="Active")
     sort = django_filters.OrderingFilter(
         fields=(("name", "name"), ("account__name", "account"), ("last_seen_at", "last_seen")),
+        label="Sort",
     )
 
     class Meta:

@@ -2,8 +2,8 @@
 
 Each kind of event comes from a *source*: a function returning the account's events older than
 a moment, newest first, at most `limit` of them. `accounts` registers its own (touchpoints,
-tickets, NPS, invoices, MRR movements, stakeholder changes, CSM scores); apps above it register
-theirs (alerts, health band changes, tasks, playbook runs, tier and stage changes) without
+tickets, NPS, invoices, MRR movements, stakeholder changes, CSM scores, tier and stage changes); apps above it register
+theirs (alerts, health band changes, tasks, playbook runs) without
 `accounts` importing them. A page of the timeline asks every selected source for `limit` events
 before the cursor, merges them and keeps the newest `limit`: one small indexed query per source,
 whatever the account's history holds.
@@ -221,8 +221,23 @@ def _csm_scores(account, before, limit):
         )
 
 
+def _tier_and_stage(account, before, limit):
+    changes = _older(account.changes.select_related("changed_by"), "changed_at", before)[:limit]
+    for c in changes:
+        by = c.changed_by.display_name if c.changed_by_id else c.get_source_display()
+        yield Event(
+            c.changed_at,
+            "changes",
+            f"{c.get_field_display()}: {c.old_label or '—'} → {c.new_label or '—'}",
+            c.reason,
+            "blue",
+            actor=by,
+        )
+
+
 def register_account_sources() -> None:
     register(Source("touchpoints", "Touchpoints", _touchpoints, 10))
+    register(Source("changes", "Tier and stage changes", _tier_and_stage, 35))
     register(Source("tickets", "Tickets", _tickets, 40))
     register(Source("nps", "NPS", _nps, 50))
     register(Source("invoices", "Invoices", _invoices, 60))

@@ -28,7 +28,8 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, LifecycleStage, Touchpoint, TouchpointKind
+from accounts.changes import set_field
+from accounts.models import Account, ChangeField, ChangeSource, LifecycleStage, Touchpoint, TouchpointKind
 from tenancy.models import Role
 
 from . import ctas
@@ -367,9 +368,15 @@ def _set_stage(step_run: StepRun, run: PlaybookRun, account: Account, config: di
         raise StepError(f"No lifecycle stage {config.get('stage')!r} in this workspace.")
     with transaction.atomic():
         before = account.lifecycle_stage.key if account.lifecycle_stage_id else None
-        if account.lifecycle_stage_id != stage.pk:
-            account.lifecycle_stage = stage
-            account.save(update_fields=["lifecycle_stage", "updated_at"])
+        # Recorded in the account's tier & stage history (and announced on commit).
+        set_field(
+            Account.objects.filter(pk=account.pk),
+            ChangeField.STAGE,
+            stage,
+            source=ChangeSource.PLAYBOOK,
+            reason=f"Playbook “{run.playbook.name}”",
+        )
+        account.lifecycle_stage = stage
         result = {"stage": stage.key, "before": before}
         StepRun.objects.filter(pk=step_run.pk).update(result=result)
     return result

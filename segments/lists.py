@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
+from accounts.columns import open_alerts_column, register_account_column
 from accounts.panels import Toolbar, register_default_query, register_toolbar
 
 from .models import DefaultList, ListResource, SavedList, Visibility, visible_lists
@@ -22,7 +25,8 @@ STARTING_LISTS = [
     (
         "Renewals in the next 90 days",
         "Renewals coming up, soonest first, with their ARR and health.",
-        "status=active&renewal_within=90&sort=renewal",
+        "status=active&renewal_within=90&sort=renewal"
+        "&cols=name,arr,health,renewal,primary_contact,latest_interaction,recent_nps,csm",
     ),
     (
         "At risk: red health, low key-feature use",
@@ -52,7 +56,12 @@ def ensure_starting_lists() -> None:
         return
     SavedList.objects.bulk_create(
         SavedList(
-            name=name, description=description, query=query, visibility=Visibility.PUBLIC, is_seeded=True
+            name=name,
+            description=description,
+            query=query,
+            columns=columns_of(query),
+            visibility=Visibility.PUBLIC,
+            is_seeded=True,
         )
         for name, description, query in STARTING_LISTS
     )
@@ -66,8 +75,17 @@ def clean_query(query: str) -> str:
     return data.urlencode()
 
 
+def columns_of(query: str) -> list[str]:
+    """The columns a list query names (`cols`), kept on the saved list too."""
+    value = QueryDict(query).get("cols") or ""
+    return [key for key in value.split(",") if key][:40]
+
+
 def open_query(saved: SavedList) -> str:
-    return "&".join(part for part in (saved.query, urlencode({"list": saved.pk})) if part)
+    query = saved.query
+    if saved.columns and "cols" not in QueryDict(query):
+        query = "&".join(part for part in (query, urlencode({"cols": ",".join(saved.columns)})) if part)
+    return "&".join(part for part in (query, urlencode({"list": saved.pk})) if part)
 
 
 def default_query(request, resource: str) -> str | None:
@@ -97,9 +115,26 @@ def toolbar_context(request, resource: str) -> dict:
     }
 
 
+def _open_alerts():
+    from health.models import ACTIVE_ALERT_STATUSES, Alert
+
+    return Coalesce(
+        Subquery(
+            Alert.objects.filter(account=OuterRef("pk"), status__in=ACTIVE_ALERT_STATUSES)
+            .order_by()
+            .values("account")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
+
+
 def register() -> None:
     register_toolbar(Toolbar("saved-lists", "segments/_list_toolbar.html", toolbar_context))
     register_default_query(default_query)
+    # Open alerts live in health, beside segments; the account list offers them as a column.
+    register_account_column(open_alerts_column(_open_alerts))
 
 
 __all__ = ["STARTING_LISTS", "ListResource", "ensure_starting_lists", "register"]

@@ -16,7 +16,7 @@ from tenancy.permissions import Action, can
 
 from .analysis import DIMENSIONS, analyse
 from .forms import AnalysisForm, SavedListForm
-from .lists import clean_query, open_query
+from .lists import clean_query, columns_of, open_query
 from .models import DefaultList, ListResource, Visibility, visible_lists
 from .portfolio import nps, retention
 
@@ -189,6 +189,7 @@ class ListCreateView(WorkspaceMixin, View):
             resource,
             clean_query(form.cleaned_data["query"]),
         )
+        saved.columns = columns_of(saved.query)
         saved.save()
         messages.success(request, f"Saved the list “{saved.name}”.")
         return redirect(f"{back}?{open_query(saved)}")

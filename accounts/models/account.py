@@ -23,6 +23,11 @@ class Tier(TimestampedTenantModel):
     name = models.CharField(max_length=60)
     position = models.PositiveSmallIntegerField(default=0)
     color = models.CharField(max_length=20, default="blue")
+    # The automatic tier rule: an account belongs to the tier with the highest `mrr_from` its MRR
+    # reaches. A tier without it is never assigned automatically.
+    mrr_from = models.DecimalField(
+        "MRR from", max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -81,6 +86,10 @@ class Account(TimestampedTenantModel):
     csm_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set when a person (page, bulk action, API) chose the tier or stage: the automatic rules
+    # leave it alone until the override is cleared.
+    tier_overridden = models.BooleanField(default=False)
+    stage_overridden = models.BooleanField(default=False)
     custom_attributes = models.JSONField(default=dict, blank=True)
     # The current health, denormalised so lists filter and sort on it with an index.
     health_score = models.PositiveSmallIntegerField(null=True, blank=True)

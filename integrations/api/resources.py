@@ -61,9 +61,24 @@ def by_account_filterset(model_class):
 
 
 # --- accounts ---------------------------------------------------------------------------------
+class StageKeyField(serializers.CharField):
+    def to_representation(self, value):
+        return value.key
+
+
 class AccountSerializer(RecordSerializer):
-    tier = serializers.CharField(source="tier.name", default=None, read_only=True)
-    lifecycle_stage = serializers.CharField(source="lifecycle_stage.key", default=None, read_only=True)
+    tier = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_null=True,
+        help_text="The tier's name. Setting it overrides the automatic tier rule for this account.",
+    )
+    lifecycle_stage = StageKeyField(
+        max_length=40,
+        required=False,
+        allow_null=True,
+        help_text="The lifecycle stage's key. Setting it overrides the automatic stage rules for this account.",
+    )
     csm_owner_email = serializers.EmailField(source="csm_owner.email", default=None, read_only=True)
 
     class Meta:

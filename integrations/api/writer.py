@@ -17,8 +17,9 @@ from django.db import models, transaction
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from accounts.changes import record_written
 from accounts.freshness import mark_inputs_changed
-from accounts.models import Account, Contact
+from accounts.models import Account, ChangeField, ChangeSource, Contact, LifecycleStage, Tier
 from tenancy.context import current_workspace_id
 
 from ..problems import escape_pointer_token, pointer_errors
@@ -263,9 +264,49 @@ class BatchWriter:
 
 
 class AccountWriter(BatchWriter):
+    # Tier by name and lifecycle stage by key, resolved inside the workspace.
+    LOOKUPS = {"tier": (Tier, "name", "tier"), "lifecycle_stage": (LifecycleStage, "key", "lifecycle stage")}
+
     def account_ids(self, outcomes: list[Outcome]) -> set[int]:
         keys = [o.key[0] for o in outcomes]
         return set(Account.objects.filter(external_id__in=keys).values_list("pk", flat=True))
+
+    def resolve(self, outcomes: list[Outcome], prefix: str | None) -> None:
+        super().resolve(outcomes, prefix)
+        for name, (model, attr, label) in self.LOOKUPS.items():
+            wanted = {o.values[name] for o in outcomes if o.status != ERROR and o.values.get(name)}
+            ids = (
+                dict(model.objects.filter(**{f"{attr}__in": wanted}).values_list(attr, "pk"))
+                if wanted
+                else {}
+            )
+            for o in outcomes:
+                if o.status == ERROR or name not in o.values or o.values[name] is None:
+                    continue
+                if o.values[name] not in ids:
+                    base = f"{prefix}/{o.index}" if prefix is not None else ""
+                    o.fail(f"{base}/{name}", f"No {label} “{o.values[name]}” in this workspace.")
+                else:
+                    o.values[name] = ids[o.values[name]]
+
+    def write_rows(self, created: list[Outcome], updated: list[Outcome]) -> None:
+        super().write_rows(created, updated)
+        # Tier and stage changes go to the account's history, as a person's choice (override).
+        written = [o for o in created + updated if "tier" in o.values or "lifecycle_stage" in o.values]
+        if not written:
+            return
+        pks = dict(
+            Account.objects.filter(external_id__in=[o.key[0] for o in written]).values_list(
+                "external_id", "pk"
+            )
+        )
+        for name, changed_field in (("tier", ChangeField.TIER), ("lifecycle_stage", ChangeField.STAGE)):
+            rows = [
+                (pks[o.key[0]], getattr(o.existing, f"{name}_id", None), o.values[name])
+                for o in written
+                if name in o.values
+            ]
+            record_written(changed_field, rows, source=ChangeSource.API)
 
 
 class DailyUsageWriter(BatchWriter):

@@ -151,7 +151,11 @@ def test_account_list_pagination(csm, two_workspaces):
     second = csm.get(url, {"page": 2, "sort": "name"})
     assert second.status_code == 200
     assert names(second) == [*(f"Bulk {n:03d}" for n in range(50, 60)), "Quokka Alpha Holdings"]
-    assert csm.get(url, {"page": 3}).status_code == 404
+    # Past the end: the last page, with a message saying so (not an error page).
+    past = csm.get(url, {"page": 3})
+    assert past.status_code == 200
+    assert past.context["page_obj"].number == 2
+    assert "There is no page “3”; showing page 2 of 2." in past.content.decode()
 
 
 def test_htmx_request_gets_only_the_results_fragment(csm, two_workspaces, portfolio):

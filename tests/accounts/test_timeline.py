@@ -9,7 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from accounts.models import InvoiceStatus
+from accounts.models import Account, InvoiceStatus
 from health.defaults import ensure_default_scorecards
 from health.models import Alert, AlertRule, AlertStatus, HealthScore, ScorecardVersion
 from playbooks import ctas
@@ -152,3 +152,21 @@ def test_another_workspace_cannot_read_the_timeline(client, two_workspaces, hist
     client.force_login(two_workspaces.b_admin)
     response = client.get(wurl(two_workspaces.b, "accounts:timeline", pk=history.pk))
     assert response.status_code == 404
+
+
+def test_tier_and_stage_changes_are_in_the_timeline(client, two_workspaces):
+    from accounts.changes import set_field
+    from accounts.models.history import ChangeSource
+
+    tw = two_workspaces
+    with use_workspace(tw.a):
+        account = f.AccountFactory(name="Changing Co")
+        adoption = f.LifecycleStageFactory(name="Adoption", key="adoption")
+        set_field(
+            Account.objects.filter(pk=account.pk), "stage", adoption, source=ChangeSource.USER, user=tw.a_csm
+        )
+    client.force_login(tw.a_csm)
+    response = client.get(wurl(tw.a, "accounts:timeline", pk=account.pk), {"kind": "changes"})
+    (event,) = response.context["events"]
+    assert event.title == "Lifecycle stage: — → Adoption"
+    assert event.actor == tw.a_csm.display_name

@@ -104,7 +104,9 @@ def test_the_same_occurrence_twice_makes_one_run(team, django_capture_on_commit_
         band_run({account.pk: "green"}, {account.pk: "red"}, workspace_id=team.workspace.pk)
         band_run({account.pk: "green"}, {account.pk: "red"}, workspace_id=team.workspace.pk)
     assert PlaybookRun.objects.count() == 1
-    assert len(enqueued) == 1, "a de-duplicated occurrence must not be enqueued again"
+    # (Other receivers of the health run enqueue their own work, e.g. the tier/stage rules.)
+    runs_enqueued = [c for c in enqueued if "playbooks.tasks" in repr(c)]
+    assert len(runs_enqueued) == 1, "a de-duplicated occurrence must not be enqueued again"
 
 
 def test_backfill_runs_never_start_playbooks(team):

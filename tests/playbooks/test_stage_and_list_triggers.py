@@ -173,3 +173,19 @@ def test_a_list_in_use_cannot_be_deleted(client, team, workspace):
     response = client.post(wurl(workspace, "lists:delete", pk=key.pk), follow=True)
     assert "defines a segment of playbook “Key kick-off”: change them first." in response.content.decode()
     assert SavedList.objects.filter(pk=key.pk).exists()
+
+
+def test_a_stage_set_on_the_account_page_starts_the_playbook(
+    client, team, workspace, django_capture_on_commit_callbacks
+):
+    adoption = f.LifecycleStageFactory(name="Adoption", key="adoption")
+    playbook = create_playbook(
+        "Adoption kick-off", "", TASK_STEP, trigger=TriggerKind.STAGE_ENTERED, stage=adoption
+    )
+    account = f.AccountFactory(csm_owner=team.csm)
+    client.force_login(team.csm)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(wurl(workspace, "accounts:tier_stage", pk=account.pk), {"stage": adoption.pk})
+    assert response.status_code == 302
+    runs = list(PlaybookRun.objects.values_list("playbook_id", "account_id", "occurrence"))
+    assert runs == [(playbook.pk, account.pk, f"stage:{adoption.pk}:{TODAY}")]
