@@ -20,6 +20,7 @@ from tenancy.context import use_workspace
 from tenancy.models import ApiKey
 
 from ..conftest import TwoWorkspaces
+from ..integrations.samples import READ_ONLY_SAMPLES
 from ..playbooks.samples import add_playbook_samples, add_task_samples, playbook_form
 from ..support import snapshot
 
@@ -226,6 +227,7 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "api:daily-usage-bulk": no_ids,
     "api:usage-event-list": no_ids,
     "api:usage-event-bulk": no_ids,
+    **READ_ONLY_SAMPLES,
 }
 
 

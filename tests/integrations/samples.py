@@ -1,0 +1,82 @@
+"""Workspace A's objects for the read-only API resources (health history, alerts, tasks), made
+on first use so the sweeps and the read tests share them. Every one carries the "quokka" marker."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from tenancy.context import use_workspace
+
+
+def a_health_score(tw):
+    """A day of A's sample account's health history (and its current score on the account)."""
+    if "health_score" not in tw.extra:
+        from health.defaults import DEFAULT_DEFINITION, save_version
+        from health.models import HealthScore, Scorecard
+
+        with use_workspace(tw.a):
+            card = Scorecard.objects.filter(name="Quokka API scorecard").first()
+            if card is None:
+                card = Scorecard.objects.create(name="Quokka API scorecard")
+                save_version(card, DEFAULT_DEFINITION)
+            now = timezone.now()
+            tw.extra["health_score"] = HealthScore.objects.create(
+                account=tw.sample.account,
+                day=timezone.localdate(),
+                score=31.5,
+                band="red",
+                coverage=0.8,
+                inputs_used=4,
+                inputs_total=5,
+                scorecard_version=card.current_version,
+                measures={"csm_score": {"raw": 2, "points": 25, "weight": 10, "contribution": 7.5}},
+                computed_at=now,
+            )
+            type(tw.sample.account).objects.filter(pk=tw.sample.account.pk).update(
+                health_score=31, health_band="red", health_coverage=0.8, health_computed_at=now
+            )
+    return tw.extra["health_score"]
+
+
+def a_alert(tw):
+    if "api_alert" not in tw.extra:
+        from health.models import Alert, AlertRule
+
+        with use_workspace(tw.a):
+            rule = AlertRule.objects.create(
+                kind="no_touchpoint", name="Quokka API silence", params={"days": 5}
+            )
+            tw.extra["api_alert"] = Alert.objects.create(
+                account=tw.sample.account, rule=rule, severity="high", summary="Quokka API alert summary"
+            )
+        tw.strings_of_a += ["Quokka API silence", "Quokka API alert summary"]
+    return tw.extra["api_alert"]
+
+
+def a_task(tw):
+    if "api_task" not in tw.extra:
+        from playbooks import ctas
+
+        with use_workspace(tw.a):
+            tw.extra["api_task"] = ctas.create_task(
+                tw.sample.account, "Quokka API follow-up", assignee=tw.a_csm, created_by=tw.a_admin
+            )
+        tw.strings_of_a.append("Quokka API follow-up")
+    return tw.extra["api_task"]
+
+
+# For the sweeps: API route name → URL kwargs pointing at (and making) A's objects.
+READ_ONLY_SAMPLES = {
+    "api:health-list": lambda tw: a_health_score(tw) and {},
+    "api:health-detail": lambda tw: a_health_score(tw) and {"external_id": tw.sample.account.external_id},
+    "api:health-history-list": lambda tw: a_health_score(tw) and {},
+    "api:health-history-detail": lambda tw: {"pk": a_health_score(tw).pk},
+    "api:alert-list": lambda tw: a_alert(tw) and {},
+    "api:alert-detail": lambda tw: {"pk": a_alert(tw).pk},
+    "api:task-list": lambda tw: a_task(tw) and {},
+    "api:task-detail": lambda tw: {"pk": a_task(tw).pk},
+    "api:tier-list": lambda tw: {},
+    "api:tier-detail": lambda tw: {"pk": tw.sample.tier.pk},
+    "api:stage-list": lambda tw: {},
+    "api:stage-detail": lambda tw: {"key": tw.sample.stage.key},
+}
