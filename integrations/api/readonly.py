@@ -29,6 +29,10 @@ class ReadOnlyViewSet(WorkspaceReadOnlyViewSet):
 
 # --- health -------------------------------------------------------------------------------------
 class CurrentHealthSerializer(serializers.ModelSerializer):
+    health_band = serializers.ChoiceField(
+        choices=HealthBand.choices, allow_blank=True, read_only=True, help_text="Empty until scored."
+    )
+
     class Meta:
         model = Account
         fields = [
@@ -189,7 +193,9 @@ class TaskApiFilterSet(TaskFilterSet):
 
 class TaskSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(read_only=True)
-    assignee_email = serializers.EmailField(source="assignee.email", default=None, read_only=True)
+    assignee_email = serializers.EmailField(
+        source="assignee.email", default=None, read_only=True, allow_null=True
+    )
     status = serializers.ChoiceField(choices=TaskStatus.choices, read_only=True)
 
     class Meta:

@@ -12,6 +12,7 @@ from django.db.models import F
 from rest_framework import serializers
 
 from accounts.filters import AccountFilterSet, ContactFilterSet
+from accounts.models.account import HealthBand
 from accounts.models import (
     Account,
     Contact,
@@ -62,9 +63,19 @@ def by_account_filterset(model_class):
 
 # --- accounts ---------------------------------------------------------------------------------
 class AccountSerializer(RecordSerializer):
-    tier = serializers.CharField(source="tier.name", default=None, read_only=True)
-    lifecycle_stage = serializers.CharField(source="lifecycle_stage.key", default=None, read_only=True)
-    csm_owner_email = serializers.EmailField(source="csm_owner.email", default=None, read_only=True)
+    tier = serializers.CharField(source="tier.name", default=None, read_only=True, allow_null=True)
+    lifecycle_stage = serializers.CharField(
+        source="lifecycle_stage.key", default=None, read_only=True, allow_null=True
+    )
+    csm_owner_email = serializers.EmailField(
+        source="csm_owner.email", default=None, read_only=True, allow_null=True
+    )
+    health_band = serializers.ChoiceField(
+        choices=HealthBand.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty until the account has been scored.",
+    )
 
     class Meta:
         model = Account
