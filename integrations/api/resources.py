@@ -12,7 +12,6 @@ from django.db.models import F
 from rest_framework import serializers
 
 from accounts.filters import AccountFilterSet, ContactFilterSet
-from accounts.models.account import HealthBand
 from accounts.models import (
     Account,
     Contact,
@@ -24,6 +23,7 @@ from accounts.models import (
     Touchpoint,
     UsageEvent,
 )
+from accounts.models.account import HealthBand
 
 from .base import UpsertByExternalIdViewSet, UpsertViewSet
 from .writer import AccountWriter, DailyUsageWriter, StrictSerializerMixin, UsageEventWriter
