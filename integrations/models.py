@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from tenancy.models import TenantModel
+from tenancy.models import TenantModel, TimestampedTenantModel
 
 
 class IdempotencyRecord(TenantModel):
@@ -31,3 +32,65 @@ class IdempotencyRecord(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.key} ({'done' if self.completed_at else 'in flight'})"
+
+
+class WebhookEvent(models.TextChoices):
+    ALERT_OPENED = "alert.opened", "Alert opened"
+    ALERT_RESOLVED = "alert.resolved", "Alert resolved"
+    HEALTH_BAND_CHANGED = "health.band_changed", "Health band changed"
+    STAGE_CHANGED = "account.stage_changed", "Lifecycle stage changed"
+    TASK_CREATED = "task.created", "Task created"
+
+
+class WebhookEndpoint(TimestampedTenantModel):
+    """A URL of the workspace's own systems, subscribed to some events. Every delivery is signed
+    with the endpoint's secret (HMAC-SHA256 of the body, `X-CS-Signature: sha256=<hex>`)."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(TimestampedTenantModel.Meta):
+        ordering = ["url", "pk"]
+        indexes = [models.Index(fields=["workspace", "is_active"], name="webhook_ws_active")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Waiting to retry"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(TenantModel):
+    """One event sent to one endpoint, with every attempt in `log`."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    log = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["workspace", "endpoint", "created_at"], name="delivery_ws_endpoint"),
+            models.Index(fields=["workspace", "created_at"], name="delivery_ws_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

@@ -74,7 +74,14 @@ def encode(payload: dict) -> bytes:
     return json.dumps(payload, separators=(",", ":"), default=str).encode()
 
 
-def post_signed(url: str, body: bytes, secret: str, event: str, timeout: float = TIMEOUT_SECONDS) -> dict:
+def post_signed(
+    url: str,
+    body: bytes,
+    secret: str,
+    event: str,
+    timeout: float = TIMEOUT_SECONDS,
+    headers: dict[str, str] | None = None,
+) -> dict:
     """One signed POST. Returns {"http_status", "duration_ms"}; raises DeliveryError (final)
     or RetryableDeliveryError (try again later)."""
     problem = check_url(url)
@@ -89,6 +96,7 @@ def post_signed(url: str, body: bytes, secret: str, event: str, timeout: float =
             "User-Agent": USER_AGENT,
             SIGNATURE_HEADER: sign(body, secret),
             EVENT_HEADER: event,
+            **(headers or {}),
         },
     )
     started = time.monotonic()

@@ -80,3 +80,49 @@ READ_ONLY_SAMPLES = {
     "api:stage-list": lambda tw: {},
     "api:stage-detail": lambda tw: {"key": tw.sample.stage.key},
 }
+
+
+def a_webhook(tw):
+    """A's webhook endpoint with one failed delivery (the delivery log's sample)."""
+    if "webhook" not in tw.extra:
+        from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+        with use_workspace(tw.a):
+            endpoint = WebhookEndpoint.objects.create(
+                url="https://quokka-hooks.example.com/cs",
+                description="Quokka CRM sync",
+                events=["alert.opened", "task.created"],
+                secret="quokka-secret-0123456789abcdef",
+            )
+            WebhookDelivery.objects.create(
+                endpoint=endpoint,
+                event="task.created",
+                payload={"event": "task.created", "data": {"task": {"title": "Quokka hook task"}}},
+                status=DeliveryStatus.FAILED,
+                attempts=1,
+                http_status=410,
+                last_error="Quokka endpoint refused the call with 410.",
+            )
+        tw.extra["webhook"] = endpoint
+        tw.strings_of_a += [endpoint.url, endpoint.description, "Quokka endpoint refused"]
+    return tw.extra["webhook"]
+
+
+def webhook_form(url: str) -> dict:
+    return {"url": url, "description": "Sweep probe", "events": ["task.created"], "is_active": "on"}
+
+
+# For the page sweep: page name → URL kwargs pointing at (and making) A's objects, and a valid
+# POST for each page that accepts one.
+PAGE_SAMPLES = {
+    "integrations:webhooks": lambda tw: a_webhook(tw) and {},
+    "integrations:webhook_create": lambda tw: {},
+    "integrations:webhook_edit": lambda tw: {"pk": a_webhook(tw).pk},
+    "integrations:webhook_delete": lambda tw: {"pk": a_webhook(tw).pk},
+    "integrations:deliveries": lambda tw: a_webhook(tw) and {},
+}
+PAGE_POST_PAYLOADS = {
+    "integrations:webhook_create": lambda tw: webhook_form("https://hooks.example.com/sweep"),
+    "integrations:webhook_edit": lambda tw: webhook_form("https://hooks.example.com/sweep"),
+    "integrations:webhook_delete": lambda tw: {},
+}
