@@ -94,3 +94,59 @@ class WebhookDelivery(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+
+class ImportKind(models.TextChoices):
+    ACCOUNTS = "accounts", "Accounts"
+    CONTACTS = "contacts", "Contacts"
+    INVOICES = "invoices", "Invoices"
+    TICKETS = "tickets", "Tickets"
+    NPS = "nps", "NPS responses"
+    USAGE = "usage", "Daily usage"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(TimestampedTenantModel):
+    """One uploaded CSV file: its column mapping, the import's progress and its result summary.
+
+    The file is kept in the row (it is at most a few MiB), so the web process that received it
+    and the worker that imports it need no shared disk.
+    """
+
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text="{column header: field name}")
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    result = models.TextField(blank=True, help_text="The summary CSV: one line per row of the file")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TimestampedTenantModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["workspace", "created_at"], name="importjob_ws_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.filename}"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

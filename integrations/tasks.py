@@ -14,3 +14,11 @@ def deliver_webhook(self, workspace_id: int, delivery_id: int) -> None:
     countdown = outbox.attempt(delivery_id)
     if countdown is not None:
         raise self.retry(countdown=countdown)
+
+
+@workspace_task(name="integrations.tasks.run_import")
+def run_import(workspace_id: int, job_id: int) -> None:
+    """Import an uploaded CSV file (integrations/csv_import.py)."""
+    from . import csv_import
+
+    csv_import.run(job_id)

@@ -214,8 +214,12 @@ class BatchWriter:
                 if name in o.values:
                     o.values[f"{name}_id"] = o.values.pop(name)
 
-    def write(self, records: list, prefix: str | None = "/records", atomic: bool = False) -> list[Outcome]:
-        """Validate, resolve and classify every record; write the good ones (all or none if atomic)."""
+    def write(
+        self, records: list, prefix: str | None = "/records", atomic: bool = False, dry_run: bool = False
+    ) -> list[Outcome]:
+        """Validate, resolve and classify every record; write the good ones (all or none if atomic).
+        `dry_run` stops after classifying: the outcomes say what a write would do (the CSV import's
+        preview), with exactly the rules of a write."""
         outcomes = self.validate(records, prefix)
         self.resolve(outcomes, prefix)
         valid = [o for o in outcomes if o.status != ERROR]
@@ -234,6 +238,8 @@ class BatchWriter:
                 o.status = CREATED
             else:
                 o.status = UPDATED if self.changed(o) else UNCHANGED
+        if dry_run:
+            return outcomes
         if atomic and any(o.status == ERROR for o in outcomes):
             for o in valid:
                 o.status = ""  # validated, not written

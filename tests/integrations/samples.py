@@ -126,3 +126,52 @@ PAGE_POST_PAYLOADS = {
     "integrations:webhook_edit": lambda tw: webhook_form("https://hooks.example.com/sweep"),
     "integrations:webhook_delete": lambda tw: {},
 }
+
+
+SAMPLE_CSV = "external_id,name,mrr\nqk-import-1,Quokka Imported,10.00\nqk-import-2,Quokka Bad,-5\n"
+
+
+def a_import(tw, done: bool = False):
+    """A's uploaded (not yet imported) CSV, or one that finished, with its result summary."""
+    key = "import_done" if done else "import"
+    if key not in tw.extra:
+        from integrations.models import ImportJob, ImportStatus
+
+        with use_workspace(tw.a):
+            tw.extra[key] = ImportJob.objects.create(
+                kind="accounts",
+                filename=f"quokka-accounts{'-done' if done else ''}.csv",
+                content=SAMPLE_CSV,
+                headers=["external_id", "name", "mrr"],
+                mapping={"external_id": "external_id", "name": "name", "mrr": "mrr"},
+                total_rows=2,
+                status=ImportStatus.DONE if done else ImportStatus.UPLOADED,
+                processed_rows=2 if done else 0,
+                result="row,key,status,field,error\n2,quokka-import-1,created,,\n" if done else "",
+            )
+        tw.strings_of_a += [tw.extra[key].filename]
+    return tw.extra[key]
+
+
+def upload(name: str = "sweep.csv", text: str = "external_id,name\nsweep-1,Sweep probe\n"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+PAGE_SAMPLES.update(
+    {
+        "integrations:imports": lambda tw: a_import(tw) and {},
+        "integrations:import_map": lambda tw: {"pk": a_import(tw).pk},
+        "integrations:import_preview": lambda tw: {"pk": a_import(tw).pk},
+        "integrations:import_detail": lambda tw: {"pk": a_import(tw).pk},
+        "integrations:import_result": lambda tw: {"pk": a_import(tw, done=True).pk},
+    }
+)
+PAGE_POST_PAYLOADS.update(
+    {
+        "integrations:imports": lambda tw: {"kind": "accounts", "file": upload()},
+        "integrations:import_map": lambda tw: {"col_0": "external_id", "col_1": "name", "col_2": ""},
+        "integrations:import_preview": lambda tw: {},
+    }
+)
