@@ -120,13 +120,15 @@ class BatchWriter:
 
     # --- machinery ---------------------------------------------------------------------------
     def columns(self) -> list[str]:
-        """Model fields the API writes (references by their foreign key name)."""
-        names = []
-        for name, field_ in self.serializer_class().fields.items():
-            if field_.read_only:
-                continue
-            names.append(self.references.get(name, name))
-        return names
+        """Model fields the API writes (references by their foreign key name). Computed once per
+        writer: building a serializer's fields for every row of a batch was most of an update's cost."""
+        if getattr(self, "_columns", None) is None:
+            self._columns = [
+                self.references.get(name, name)
+                for name, field_ in self.serializer_class().fields.items()
+                if not field_.read_only
+            ]
+        return self._columns
 
     def update_columns(self) -> list[str]:
         cols = [c for c in self.columns() if c not in self.key_fields]
