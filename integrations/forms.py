@@ -113,3 +113,14 @@ class ImportMappingForm(forms.Form):
             raise forms.ValidationError(problems)
         cleaned["mapping"] = {h: f for h, f in mapping.items() if f != csv_import.IGNORE}
         return cleaned
+
+
+class ApiKeyRateLimitForm(forms.Form):
+    requests_per_minute = forms.IntegerField(
+        label="Requests a minute",
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Leave empty to use the workspace default.",
+        widget=forms.NumberInput(attrs={"class": "form-control", "min": 1}),
+    )

@@ -150,3 +150,17 @@ class ImportJob(TimestampedTenantModel):
     @property
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class ApiKeyRateLimit(TimestampedTenantModel):
+    """A key's own request rate, overriding the deployment's `API_RATE_LIMIT` for that key
+    (a nightly bulk sync may need more, a small script less)."""
+
+    key = models.ForeignKey("tenancy.ApiKey", on_delete=models.CASCADE, related_name="+")
+    requests_per_minute = models.PositiveIntegerField()
+
+    class Meta(TimestampedTenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="apikey_rate_one_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id}: {self.requests_per_minute}/min"

@@ -12,8 +12,8 @@ from django.urls import reverse
 from tenancy.mixins import WorkspacePageView
 from tenancy.permissions import Action
 
-from .forms import WebhookEndpointForm
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from .forms import ApiKeyRateLimitForm, WebhookEndpointForm
+from .models import ApiKeyRateLimit, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
 def page_url(request, name: str, **kwargs) -> str:
@@ -128,3 +128,37 @@ class DeliveryLogView(AdminPageView):
             query_without_page=query,
         )
         return context
+
+
+class ApiKeyRateLimitView(AdminPageView):
+    """A key's own request rate (empty: the deployment's default for every key)."""
+
+    template_name = "integrations/api_key_limit.html"
+
+    def get_key(self):
+        from tenancy.models import ApiKey
+
+        return get_object_or_404(ApiKey.objects.filter(revoked_at__isnull=True), pk=self.kwargs["pk"])
+
+    def context(self, key, form):
+        from . import limits
+
+        return self.get_context_data(key=key, form=form, default_limit=limits.rate_limit())
+
+    def get(self, request, *args, **kwargs):
+        key = self.get_key()
+        own = ApiKeyRateLimit.objects.filter(key=key).first()
+        form = ApiKeyRateLimitForm(initial={"requests_per_minute": own.requests_per_minute if own else None})
+        return self.render_to_response(self.context(key, form))
+
+    def post(self, request, *args, **kwargs):
+        key = self.get_key()
+        form = ApiKeyRateLimitForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.context(key, form), status=400)
+        rate = form.cleaned_data["requests_per_minute"]
+        if rate is None:
+            ApiKeyRateLimit.objects.filter(key=key).delete()
+        else:
+            ApiKeyRateLimit.objects.update_or_create(key=key, defaults={"requests_per_minute": rate})
+        return redirect(reverse("workspace_settings:home", kwargs={"workspace_slug": request.workspace.slug}))

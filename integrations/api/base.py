@@ -75,7 +75,7 @@ class WorkspaceViewSetMixin:
         self._rate = None
         super().initial(request, *args, **kwargs)
         self._workspace_scope.enter_context(use_workspace(request.auth.workspace_id))
-        self._rate = limits.RateLimit(request.auth.prefix)
+        self._rate = limits.RateLimit(request.auth.prefix, getattr(request.auth, "rate_limit", None))
         self._rate.check()
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             body = limits.read_body(request._request)

@@ -175,3 +175,18 @@ PAGE_POST_PAYLOADS.update(
         "integrations:import_preview": lambda tw: {},
     }
 )
+
+
+def a_key(tw):
+    """An active API key of A, for its rate-limit page."""
+    if "rate_key" not in tw.extra:
+        from tenancy.models import ApiKey
+
+        with use_workspace(tw.a):
+            tw.extra["rate_key"], _ = ApiKey.issue("Quokka nightly sync", ["read", "write"])
+        tw.strings_of_a.append("Quokka nightly sync")
+    return tw.extra["rate_key"]
+
+
+PAGE_SAMPLES["integrations:api_key_rate"] = lambda tw: {"pk": a_key(tw).pk}
+PAGE_POST_PAYLOADS["integrations:api_key_rate"] = lambda tw: {"requests_per_minute": "120"}
