@@ -13,6 +13,7 @@ workspace_patterns = [
     path("tasks/", include("playbooks.urls")),
     path("settings/", include("tenancy.settings_urls")),
     path("settings/health/", include("health.settings_urls")),
+    path("settings/integrations/", include("integrations.page_urls")),
 ]
 
 urlpatterns = [

@@ -6,10 +6,13 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from tenancy.models import ApiKey
+
+from .models import ApiKeyRateLimit
 
 # last_used_at is informational; writing it at most once a minute keeps reads cheap.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -50,9 +53,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if parsed is None:
             raise exceptions.AuthenticationFailed("Malformed API key.")
         prefix, secret = parsed
+        # The key's own rate, if an admin set one, read in the same query.
+        own_rate_limit = ApiKeyRateLimit.all_workspaces.filter(
+            key=OuterRef("pk"), workspace=OuterRef("workspace")
+        )
         # Looking a key up by its prefix is the one query that may cross workspaces: the key is
         # what tells us the workspace.
-        key = ApiKey.all_workspaces.filter(prefix=prefix, revoked_at__isnull=True).first()
+        key = (
+            ApiKey.all_workspaces.filter(prefix=prefix, revoked_at__isnull=True)
+            .annotate(rate_limit=Subquery(own_rate_limit.values("requests_per_minute")[:1]))
+            .first()
+        )
         if key is None or not hmac.compare_digest(key.secret_hash, ApiKey.hash_secret(secret)):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()

@@ -1,7 +1,8 @@
 """Request limits of the partner API: body size (413) and a per-key request rate (429).
 
 Both are configurable in settings without code: `API_MAX_BODY_BYTES` (default 10 MiB, room for
-a 5,000-record batch) and `API_RATE_LIMIT` (requests per minute per key, default 600). The rate
+a 5,000-record batch) and `API_RATE_LIMIT` (requests per minute per key, default 600); an admin
+may give one key its own rate on the key's settings page (`integrations.models.ApiKeyRateLimit`). The rate
 is counted per fixed one-minute window in the cache; with Redis configured every web process
 shares the count, with the embedded local-memory cache each process counts on its own.
 """
@@ -61,8 +62,8 @@ def read_body(django_request) -> bytes:
 class RateLimit:
     """A fixed one-minute window per API key. `check` raises Throttled (429) past the limit."""
 
-    def __init__(self, key_prefix: str):
-        self.limit = rate_limit()
+    def __init__(self, key_prefix: str, limit: int | None = None):
+        self.limit = limit or rate_limit()
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         self.reset = int((window + 1) * WINDOW_SECONDS - now) or 1

@@ -69,7 +69,9 @@ class PlatformCollector:
         yield alerts
 
         ingested = CounterMetricFamily(
-            "cs_records_ingested", "Records written through the partner API", labels=["workspace", "resource"]
+            "cs_records_ingested",
+            "Records written through the partner API and CSV imports",
+            labels=["workspace", "resource"],
         )
         for row in IngestCount.all_workspaces.values("workspace_id", "resource", "records"):
             ingested.add_metric([slugs.get(row["workspace_id"], "?"), row["resource"]], row["records"])

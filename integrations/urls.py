@@ -2,11 +2,12 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api import schema
+from .api.readonly import READ_ONLY_RESOURCES
 from .api.resources import RESOURCES
 
 app_name = "api"
 router = SimpleRouter(trailing_slash=False)
-for prefix, viewset, basename in RESOURCES:
+for prefix, viewset, basename in (*RESOURCES, *READ_ONLY_RESOURCES):
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [

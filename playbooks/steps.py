@@ -10,16 +10,10 @@ same transaction, so a redelivered task finds it and does not make it twice.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
 import secrets
 import time
-import urllib.error
-import urllib.request
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,12 +26,13 @@ from accounts.changes import set_field
 from accounts.models import Account, ChangeField, ChangeSource, LifecycleStage, Touchpoint, TouchpointKind
 from tenancy.models import Role
 
-from . import ctas
+from . import ctas, delivery
 from .models import PlaybookRun, StepKind, StepRun, Task, TaskSource
 
-WEBHOOK_TIMEOUT_SECONDS = 5
-SIGNATURE_HEADER = "X-CS-Signature"
-EVENT_HEADER = "X-CS-Event"
+WEBHOOK_TIMEOUT_SECONDS = delivery.TIMEOUT_SECONDS
+SIGNATURE_HEADER = delivery.SIGNATURE_HEADER
+EVENT_HEADER = delivery.EVENT_HEADER
+sign = delivery.sign
 DEFAULT_EVENT = "playbook.run"
 ASSIGNEE_CHOICES = ("csm", "member", "round_robin")
 ROUND_ROBIN_ROLES = (Role.CSM.value, Role.ADMIN.value)
@@ -143,23 +138,8 @@ def _text(config: dict, key: str, errors: dict, *, required: bool, max_length: i
 
 
 def check_webhook_url(url: str) -> str | None:
-    """Why `url` cannot be a webhook target, or None. Only http(s) with a host name."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "Enter a valid URL."
-    if parts.scheme not in ("http", "https"):
-        return "Use an http:// or https:// URL."
-    host = parts.hostname or ""
-    if not host or " " in url:
-        return "Enter a URL with a host name, e.g. https://hooks.example.com/cs."
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range
-    except ValueError:
-        return "The port of this URL is not valid."
-    if "." not in host and host != "localhost" and not host.replace(":", "").isalnum():
-        return "Enter a URL with a host name, e.g. https://hooks.example.com/cs."
-    return None
+    """Why `url` cannot be a webhook target, or None (see playbooks/delivery.py)."""
+    return delivery.check_url(url)
 
 
 def validate_config(kind: str, config: dict) -> dict:
@@ -325,41 +305,18 @@ def webhook_payload(run: PlaybookRun, account: Account, event: str) -> dict:
     return payload
 
 
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def _call_webhook(step_run: StepRun, run: PlaybookRun, account: Account, config: dict) -> dict:
-    url = config.get("url", "")
-    problem = check_webhook_url(url)
-    if problem:
-        raise StepError(f"{problem} ({url!r})")
     event = config.get("event") or DEFAULT_EVENT
-    body = json.dumps(webhook_payload(run, account, event), separators=(",", ":")).encode()
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "cs-platform-webhook/1",
-            SIGNATURE_HEADER: sign(body, config.get("secret", "")),
-            EVENT_HEADER: event,
-        },
-    )
+    body = delivery.encode(webhook_payload(run, account, event))
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-        error.close()
-        if status >= 500 or status == 429:
-            raise RetryableStepError(f"The endpoint answered {status}.", http_status=status) from None
-        raise StepError(f"The endpoint refused the call with {status}.", http_status=status) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-        reason = getattr(error, "reason", error)
-        raise RetryableStepError(f"Could not reach the endpoint: {reason}") from error
-    return {"http_status": status}
+        sent = delivery.post_signed(
+            config.get("url", ""), body, config.get("secret", ""), event, timeout=WEBHOOK_TIMEOUT_SECONDS
+        )
+    except delivery.RetryableDeliveryError as error:
+        raise RetryableStepError(str(error), http_status=error.http_status) from error
+    except delivery.DeliveryError as error:
+        raise StepError(str(error), http_status=error.http_status) from error
+    return {"http_status": sent["http_status"]}
 
 
 def _set_stage(step_run: StepRun, run: PlaybookRun, account: Account, config: dict) -> dict:

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from django.utils.dateparse import parse_datetime
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -38,6 +38,15 @@ class StablePagination(CursorPagination):
     max_page_size = 1000
     page_size_query_param = "page_size"
     ordering = "pk"
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            # A mangled cursor is a bad parameter (400), not a missing page.
+            raise ValidationError(
+                {"cursor": ["Invalid cursor: pass the `next` or `previous` URL as given."]}
+            ) from None
 
 
 class WorkspaceViewSetMixin:
@@ -66,7 +75,7 @@ class WorkspaceViewSetMixin:
         self._rate = None
         super().initial(request, *args, **kwargs)
         self._workspace_scope.enter_context(use_workspace(request.auth.workspace_id))
-        self._rate = limits.RateLimit(request.auth.prefix)
+        self._rate = limits.RateLimit(request.auth.prefix, getattr(request.auth, "rate_limit", None))
         self._rate.check()
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             body = limits.read_body(request._request)

@@ -23,6 +23,7 @@ from accounts.models import (
     Touchpoint,
     UsageEvent,
 )
+from accounts.models.account import HealthBand
 
 from .base import UpsertByExternalIdViewSet, UpsertViewSet
 from .writer import AccountWriter, DailyUsageWriter, StrictSerializerMixin, UsageEventWriter
@@ -79,7 +80,15 @@ class AccountSerializer(RecordSerializer):
         allow_null=True,
         help_text="The lifecycle stage's key. Setting it overrides the automatic stage rules for this account.",
     )
-    csm_owner_email = serializers.EmailField(source="csm_owner.email", default=None, read_only=True)
+    csm_owner_email = serializers.EmailField(
+        source="csm_owner.email", default=None, read_only=True, allow_null=True
+    )
+    health_band = serializers.ChoiceField(
+        choices=HealthBand.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty until the account has been scored.",
+    )
 
     class Meta:
         model = Account

@@ -61,6 +61,22 @@ class Outcome(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class Problem(serializers.Serializer):
+    """RFC 9457 problem details; a refused atomic batch adds `mode`, `summary` and `results`."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = Outcome(many=True, required=False)
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The problems every request may meet, and those only a write (or a detail URL) may meet.
+ANY_REQUEST_PROBLEMS = (400, 401, 403, 405, 429)
+WRITE_PROBLEMS = (409, 413, 415, 422)
+
+
 _bulk_cache: dict[str, type] = {}
 
 
@@ -115,6 +131,13 @@ ATOMIC = OpenApiParameter(
 
 
 class ApiSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "response" and field.field_name == "external_id":
+            # Required on every write, but records made in the pages have none: null when read.
+            schema["nullable"] = True
+        return schema
+
     def _bulk(self):
         return getattr(self.view, "action", None) == "bulk"
 
@@ -134,9 +157,20 @@ class ApiSchema(AutoSchema):
         return super().get_request_serializer()
 
     def get_response_serializers(self):
+        """The success answers (a single upsert answers 201 when it created the record and 200
+        otherwise) and every problem the operation may answer, as problem+json."""
         if self._bulk():
-            return bulk_serializers(self.view.get_serializer_class())[1]
-        return super().get_response_serializers()
+            success = {200: bulk_serializers(self.view.get_serializer_class())[1]}
+        else:
+            body = super().get_response_serializers()
+            success = {200: body, 201: body} if self.method in ("POST", "PUT") else {200: body}
+        codes = list(ANY_REQUEST_PROBLEMS)
+        if self.method in ("POST", "PUT"):
+            codes += WRITE_PROBLEMS
+        if getattr(self.view, "action", None) in ("retrieve", "update"):
+            codes.append(404)
+        problems = {(code, PROBLEM_MEDIA_TYPE): Problem for code in sorted(codes)}
+        return {**success, **problems}
 
 
 class SchemaView(SpectacularAPIView):

@@ -22,6 +22,7 @@ from accounts.freshness import mark_inputs_changed
 from accounts.models import Account, ChangeField, ChangeSource, Contact, LifecycleStage, Tier
 from tenancy.context import current_workspace_id
 
+from ..models import count_ingested
 from ..problems import escape_pointer_token, pointer_errors
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
@@ -121,13 +122,15 @@ class BatchWriter:
 
     # --- machinery ---------------------------------------------------------------------------
     def columns(self) -> list[str]:
-        """Model fields the API writes (references by their foreign key name)."""
-        names = []
-        for name, field_ in self.serializer_class().fields.items():
-            if field_.read_only:
-                continue
-            names.append(self.references.get(name, name))
-        return names
+        """Model fields the API writes (references by their foreign key name). Computed once per
+        writer: building a serializer's fields for every row of a batch was most of an update's cost."""
+        if getattr(self, "_columns", None) is None:
+            self._columns = [
+                self.references.get(name, name)
+                for name, field_ in self.serializer_class().fields.items()
+                if not field_.read_only
+            ]
+        return self._columns
 
     def update_columns(self) -> list[str]:
         cols = [c for c in self.columns() if c not in self.key_fields]
@@ -215,8 +218,12 @@ class BatchWriter:
                 if name in o.values:
                     o.values[f"{name}_id"] = o.values.pop(name)
 
-    def write(self, records: list, prefix: str | None = "/records", atomic: bool = False) -> list[Outcome]:
-        """Validate, resolve and classify every record; write the good ones (all or none if atomic)."""
+    def write(
+        self, records: list, prefix: str | None = "/records", atomic: bool = False, dry_run: bool = False
+    ) -> list[Outcome]:
+        """Validate, resolve and classify every record; write the good ones (all or none if atomic).
+        `dry_run` stops after classifying: the outcomes say what a write would do (the CSV import's
+        preview), with exactly the rules of a write."""
         outcomes = self.validate(records, prefix)
         self.resolve(outcomes, prefix)
         valid = [o for o in outcomes if o.status != ERROR]
@@ -235,6 +242,8 @@ class BatchWriter:
                 o.status = CREATED
             else:
                 o.status = UPDATED if self.changed(o) else UNCHANGED
+        if dry_run:
+            return outcomes
         if atomic and any(o.status == ERROR for o in outcomes):
             for o in valid:
                 o.status = ""  # validated, not written
@@ -244,6 +253,8 @@ class BatchWriter:
         if created or updated:
             with transaction.atomic():
                 self.write_rows(created, updated)
+                # Last in the transaction: the counter row's lock is held only until the commit.
+                count_ingested(self.model._meta.model_name, len(created) + len(updated))
             self.after_write(created + updated)
         self.attach(valid)
         return outcomes

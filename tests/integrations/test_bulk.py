@@ -134,3 +134,17 @@ def test_batch_limits_and_shape(api_a):
     assert "5000" in too_many.json()["detail"]
     assert api_a.post("accounts/bulk", json=[GOOD[0]]).status_code == 422
     assert api_a.post("accounts/bulk", json={"records": "x"}).json()["errors"][0]["pointer"] == "/records"
+
+
+def test_written_records_are_counted_for_the_metrics(api_a, api_b, two_workspaces):
+    from integrations.models import IngestCount
+
+    assert api_a.post("accounts/bulk", json={"records": GOOD + BAD}).status_code == 200
+    assert api_a.post("accounts/bulk", json={"records": GOOD}).status_code == 200  # unchanged: not counted
+    changed = [{**GOOD[0], "name": "One renamed"}]
+    assert api_a.post("accounts/bulk", json={"records": changed}).status_code == 200
+    assert api_b.post("accounts/bulk", json={"records": GOOD}).status_code == 200
+    with use_workspace(two_workspaces.a):
+        assert list(IngestCount.objects.values_list("resource", "records")) == [("account", 3)]
+    with use_workspace(two_workspaces.b):
+        assert list(IngestCount.objects.values_list("resource", "records")) == [("account", 2)]

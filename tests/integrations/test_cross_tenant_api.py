@@ -7,6 +7,8 @@ import pytest
 
 from tests.support import snapshot
 
+from .samples import a_alert, a_health_score, a_task
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 A_OBJECTS = {
@@ -31,6 +33,39 @@ def test_objects_of_a_are_404_for_b(api_b, two_workspaces, path):
     assert listing.status_code == 200
     assert not tw.leaks(listing.content)
     assert not tw.leaks(api_b.get(path, params={"q": "quokka"}).content)
+    assert snapshot(tw.a) == before
+
+
+def read_only_objects(tw) -> dict[str, str]:
+    """A's objects of the read-only resources, by the path that addresses each."""
+    return {
+        "health": tw.sample.account.external_id,
+        "health-history": str(a_health_score(tw).pk),
+        "alerts": str(a_alert(tw).pk),
+        "tasks": str(a_task(tw).pk),
+        "tiers": str(tw.sample.tier.pk),
+        "stages": tw.sample.stage.key,
+    }
+
+
+def test_read_only_objects_of_a_are_404_for_b_and_unwritable(api_a, api_b, two_workspaces):
+    tw = two_workspaces
+    objects = read_only_objects(tw)
+    for path, ident in objects.items():
+        assert api_a.get(f"{path}/{ident}").status_code == 200, path  # the sample is real
+        assert tw.leaks(api_a.get(path).content), path
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            for url in (path, f"{path}/{ident}"):
+                assert api_a.request(method, url, json={}).status_code == 405, (method, url)
+    before = snapshot(tw.a)
+    for path, ident in objects.items():
+        assert api_b.get(f"{path}/{ident}").status_code == 404, path
+        listing = api_b.get(path, params={"account_external_id": "qk-ext-7731", "q": "quokka"})
+        assert listing.status_code == 200, (path, listing.text)
+        assert not tw.leaks(listing.content), path
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            for url in (path, f"{path}/{ident}"):
+                assert api_b.request(method, url, json={}).status_code == 405, (method, url)
     assert snapshot(tw.a) == before
 
 

@@ -9,6 +9,7 @@ import pytest
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.validation import validate_schema
 
+from integrations.api.readonly import READ_ONLY_RESOURCES
 from integrations.api.resources import RESOURCES
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,15 @@ def test_schema_is_valid_and_covers_every_resource(client, capsys):
         assert "post" in paths[f"/api/v1/{prefix}/bulk"], prefix
         if viewset.lookup_field == "external_id":
             assert {"get", "put"} <= set(paths[f"/api/v1/{prefix}/{{external_id}}"]), prefix
+    for prefix, _viewset, _ in READ_ONLY_RESOURCES:
+        assert set(paths[f"/api/v1/{prefix}"]) == {"get"}, prefix
+        (detail,) = [p for p in paths if p.startswith(f"/api/v1/{prefix}/{{")]
+        assert set(paths[detail]) == {"get"}, prefix
+        listing = {p["name"] for p in paths[f"/api/v1/{prefix}"]["get"]["parameters"]}
+        assert {"cursor", "page_size", "updated_since"} <= listing, prefix
+    assert {"status", "severity", "account_external_id"} <= {
+        p["name"] for p in paths["/api/v1/alerts"]["get"]["parameters"]
+    }
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     bulk = paths["/api/v1/accounts/bulk"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     request_component = schema["components"]["schemas"][bulk["$ref"].rsplit("/", 1)[1]]

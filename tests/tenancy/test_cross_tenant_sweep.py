@@ -20,6 +20,7 @@ from tenancy.context import use_workspace
 from tenancy.models import ApiKey
 
 from ..conftest import TwoWorkspaces
+from ..integrations.samples import PAGE_POST_PAYLOADS, PAGE_SAMPLES, READ_ONLY_SAMPLES
 from ..playbooks.samples import add_playbook_samples, add_task_samples, playbook_form
 from ..support import snapshot
 
@@ -235,6 +236,8 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "api:daily-usage-bulk": no_ids,
     "api:usage-event-list": no_ids,
     "api:usage-event-bulk": no_ids,
+    **READ_ONLY_SAMPLES,
+    **PAGE_SAMPLES,
 }
 
 
@@ -336,6 +339,7 @@ POST_PAYLOADS: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "workspace_settings:api_key_revoke": lambda tw: {},
     "health:scorecard_create": lambda tw: scorecard_form("Sweep probe scorecard"),
     "health:scorecard_edit": lambda tw: scorecard_form("Sweep probe scorecard"),
+    **PAGE_POST_PAYLOADS,
 }
 
 
