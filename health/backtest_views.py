@@ -191,7 +191,7 @@ def compare(current: dict, draft: dict) -> list[dict]:
 
 def suggested_definition(scorecard: Scorecard, run_id: str) -> dict:
     """The suggested draft of one of the scorecard's backtests (404 for anything else)."""
-    if not run_id.isdigit():
+    if not (run_id.isdigit() and len(run_id) <= 9):
         raise Http404("No such backtest")
     run = get_object_or_404(BacktestRun.objects.all(), pk=int(run_id), scorecard=scorecard)
     suggestion = (run.results or {}).get("suggestion") or {}
