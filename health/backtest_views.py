@@ -131,7 +131,7 @@ class BacktestProgressView(WorkspacePageView):
     template_name = "health/_backtest_progress.html"
 
     def get(self, request, *args, **kwargs):
-        run = get_object_or_404(BacktestRun.objects.all(), pk=kwargs["pk"])
+        run = get_object_or_404(BacktestRun.objects.select_related("scorecard"), pk=kwargs["pk"])
         response = self.render_to_response(self.get_context_data(run=run))
         if run.finished and request.headers.get("HX-Request"):
             response["HX-Refresh"] = "true"
@@ -143,14 +143,18 @@ def results_context(run: BacktestRun, sort: str) -> dict:
     results = run.results or {}
     if results.get("empty"):
         return {"result_run": run, "results": results}
-    pooled = results["pooled"]
-    measures = sorted(results["measures"], key=MEASURE_SORTS.get(sort, MEASURE_SORTS["power"]))
+    pooled = {"bands": [], "roc": [], "red": {}, "deciles": [], **(results.get("pooled") or {})}
+    measures = sorted(results.get("measures") or [], key=MEASURE_SORTS.get(sort, MEASURE_SORTS["power"]))
     suggestion = results.get("suggestion") or {}
     comparison = []
-    if suggestion.get("status") == "ok":
+    if suggestion.get("status") == "ok" and suggestion.get("definition"):
         comparison = compare(run.definition, suggestion["definition"])
     bands = [
-        {"band": b["band"], "churn_rate": round((b["churn_rate"] or 0) * 100, 2), "accounts": b["accounts"]}
+        {
+            "band": b["band"],
+            "churn_rate": round((b.get("churn_rate") or 0) * 100, 2),
+            "accounts": b.get("accounts"),
+        }
         for b in pooled["bands"]
     ]
     return {
@@ -161,7 +165,7 @@ def results_context(run: BacktestRun, sort: str) -> dict:
         "sort": sort if sort in MEASURE_SORTS else "power",
         "suggestion": suggestion,
         "comparison": comparison,
-        "roc_data": {"points": pooled["roc"], "auc": pooled["auc"]},
+        "roc_data": {"points": pooled["roc"], "auc": pooled.get("auc")},
         "band_data": bands,
     }
 
