@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db import connection
@@ -78,8 +79,40 @@ def load_accounts(
     renewal = pd.to_datetime(frame["renewal_date"], errors="coerce")
     as_of_ts = pd.Timestamp(as_of)
     frame["tenure_days"] = (as_of_ts - start).dt.days.astype("float64")
+    if as_of < timezone.localdate():
+        renewal = renewal_as_of(renewal, as_of)
     frame["days_to_renewal"] = (renewal - as_of_ts).dt.days.astype("float64")
     return frame
+
+
+def renewal_as_of(renewal: pd.Series, as_of: dt.date) -> pd.Series:
+    """The renewal date an account had on a past day, from the one stored now.
+
+    The row keeps only today's renewal date: a contract renewed after `as_of` has moved it a
+    year on, so reading it as is would leak the renewal into the past. Contracts are taken to
+    renew yearly: the date as of `as_of` is the anniversary of the stored one that falls in the
+    year after `as_of`.
+    """
+    dates = pd.to_datetime(renewal, errors="coerce")
+    known = dates.notna()
+    if not known.any():
+        return dates
+    as_of_ts = pd.Timestamp(as_of)
+    year = dates.dt.year.astype("float64")
+    # Move by whole years until the date falls in (as_of, as_of + 366 days]; two corrections
+    # after the first estimate absorb leap days.
+    year = year - np.floor(((dates - as_of_ts).dt.days - 1) / 365.25)
+    month, day = dates.dt.month, dates.dt.day.where(~((dates.dt.month == 2) & (dates.dt.day == 29)), 28)
+
+    def build(years: pd.Series) -> pd.Series:
+        parts = pd.DataFrame({"year": years, "month": month, "day": day})[known].astype(int)
+        return pd.to_datetime(parts).reindex(dates.index)
+
+    out = build(year)
+    for _ in range(2):
+        year = year + (out <= as_of_ts).astype(int) - ((out - as_of_ts).dt.days > 366).astype(int)
+        out = build(year)
+    return out
 
 
 def _complete_days_30(as_of: dt.date) -> Q:

@@ -273,3 +273,55 @@ class HealthDaySummary(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.red} red, {self.yellow} yellow, {self.green} green"
+
+
+class BacktestStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class BacktestRun(TimestampedTenantModel):
+    """A backtest of a scorecard (a stored version, or a draft definition) against the churn that
+    followed each look-back date; computed by a Celery task, results stored as JSON."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="backtests")
+    scorecard_version = models.ForeignKey(
+        ScorecardVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A draft definition is tested as it is; a version's definition is copied so the run stays
+    # readable whatever happens to the version.
+    draft = models.BooleanField(default=False)
+    definition = models.JSONField()
+    as_of_dates = models.JSONField(help_text="Look-back dates T, ISO format, oldest first")
+    horizon_days = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    results = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TimestampedTenantModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["workspace", "scorecard", "status"], name="backtest_ws_card_status"),
+            models.Index(fields=["workspace", "updated_at"], name="backtest_ws_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Backtest of {self.scorecard} ({self.horizon_days} days)"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (BacktestStatus.SUCCEEDED, BacktestStatus.FAILED)
+
+    @property
+    def version_label(self) -> str:
+        if self.draft:
+            return "draft"
+        return f"v{self.scorecard_version.number}" if self.scorecard_version_id else "deleted version"

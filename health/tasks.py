@@ -62,3 +62,15 @@ def backfill_workspace(workspace_id: int, days: int) -> int:
         kind = RunKind.BACKFILL if offset else RunKind.SCHEDULED
         scored += recompute(workspace_id, as_of=today - dt.timedelta(days=offset), kind=kind).accounts_scored
     return scored
+
+
+@workspace_task(name="health.tasks.run_backtest")
+def run_backtest(workspace_id: int, backtest_id: int) -> str:
+    """Compute one stored backtest (idempotent: a rerun recomputes and overwrites its results)."""
+    from .backtest_loading import run_backtest as compute
+    from .models import BacktestRun
+
+    run = BacktestRun.objects.filter(pk=backtest_id).first()
+    if run is None:
+        return "missing"
+    return compute(run).status

@@ -150,6 +150,15 @@ class ScorecardEditView(WorkspacePageView):
                 if default and default.current_version
                 else {"measures": []}
             )
+        if scorecard is not None and request.GET.get("draft"):
+            # A backtest's suggested draft, opened for preview and saving as a new version.
+            from .backtest_views import suggested_definition
+
+            definition = suggested_definition(scorecard, request.GET["draft"]) or definition
+            messages.info(
+                request,
+                "Filled in with the backtest's suggested draft: preview it, then save it as a new version.",
+            )
         form = ScorecardForm(instance=scorecard, definition=definition)
         formset = MeasureFormSet(
             initial=[MeasureForm.initial_from(m) for m in definition["measures"]], prefix="m"

@@ -116,6 +116,52 @@
         },
       };
     },
+    // Backtest ROC curve: {points: [[fpr, tpr], ...], auc} with the chance diagonal.
+    roc: function (data) {
+      var primary = cssVar("--tblr-primary", "#066fd1");
+      var points = (data.points || []).map(function (p) { return { x: p[0], y: p[1] }; });
+      return {
+        type: "line",
+        data: {
+          datasets: [
+            { label: "Score (AUC " + (data.auc === null ? "—" : data.auc.toFixed(3)) + ")", data: points,
+              borderColor: primary, borderWidth: 2, pointRadius: 0, stepped: false, fill: false },
+            { label: "Chance", data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: cssVar("--tblr-secondary", "#6c7a91"),
+              borderDash: [4, 4], borderWidth: 1, pointRadius: 0 },
+          ],
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
+          plugins: { legend: { display: true, position: "bottom" } },
+          scales: {
+            x: { type: "linear", min: 0, max: 1, title: { display: true, text: "False positive rate" } },
+            y: { min: 0, max: 1, title: { display: true, text: "True positive rate" } },
+          },
+        },
+      };
+    },
+    // Backtest churn rate (%) per band: [{band, churn_rate, accounts}, ...]
+    churnbands: function (rows) {
+      var colors = { red: cssVar("--tblr-red", "#d63939"), yellow: cssVar("--tblr-yellow", "#f59f00"),
+                     green: cssVar("--tblr-green", "#2fb344") };
+      return {
+        type: "bar",
+        data: {
+          labels: rows.map(function (r) { return r.band; }),
+          datasets: [{
+            label: "Churn rate (%)",
+            data: rows.map(function (r) { return r.churn_rate; }),
+            backgroundColor: rows.map(function (r) { return colors[r.band] || "#9aa0ac"; }),
+            borderWidth: 0,
+          }],
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false,
+          plugins: { legend: { display: false } },
+          scales: { x: { grid: { display: false } }, y: { beginAtZero: true, title: { display: true, text: "% churned" } } },
+        },
+      };
+    },
     // A bare trend line for small spaces.
     sparkline: function (rows) {
       var primary = cssVar("--tblr-primary", "#066fd1");

@@ -117,3 +117,29 @@ def test_b_writing_the_same_external_id_creates_its_own_record(api_b, two_worksp
     assert response.status_code == 201
     assert not [s for s in tw.leaks(response.content) if s != "qk-ext-7731"]
     assert snapshot(tw.a) == before
+
+
+def test_backtests_of_a_are_invisible_to_b(api_a, api_b, two_workspaces):
+    from health.defaults import DEFAULT_DEFINITION, save_version
+    from health.models import BacktestRun, Scorecard
+    from tenancy.context import use_workspace
+
+    tw = two_workspaces
+    with use_workspace(tw.a):
+        card = Scorecard.objects.create(name="Quokka churn scorecard")
+        version = save_version(card, DEFAULT_DEFINITION)
+        BacktestRun.objects.create(
+            scorecard=card, scorecard_version=version, definition=DEFAULT_DEFINITION,
+            as_of_dates=["2026-01-01"], horizon_days=90, status="succeeded", results={"pooled": {"auc": 0.7}},
+        )  # fmt: skip
+    tw.strings_of_a.append(card.name)
+    assert tw.leaks(api_a.get(f"backtests/{card.pk}").content)  # A's own key sees it
+    before = snapshot(tw.a)
+    assert api_b.get(f"backtests/{card.pk}").status_code == 404
+    listing = api_b.get("backtests")
+    assert listing.status_code == 200 and listing.json()["results"] == []
+    assert not tw.leaks(listing.content)
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        response = api_b.request(method, f"backtests/{card.pk}", json={})
+        assert response.status_code in (404, 405) and not tw.leaks(response.content)
+    assert snapshot(tw.a) == before

@@ -163,6 +163,29 @@ def a_csm_score(tw: TwoWorkspaces) -> dict:
     return {"external_id": score.external_id}
 
 
+def a_backtest(tw: TwoWorkspaces):
+    """A finished backtest of a scorecard of A (created on first use), for its pages and the API."""
+    if "backtest" not in tw.extra:
+        from health.defaults import DEFAULT_DEFINITION, save_version
+        from health.models import BacktestRun, Scorecard
+
+        with use_workspace(tw.a):
+            card = Scorecard.objects.create(name="Quokka backtested scorecard", plan="quokka-plan")
+            version = save_version(card, DEFAULT_DEFINITION, user=tw.a_admin)
+            tw.extra["backtest"] = BacktestRun.objects.create(
+                scorecard=card,
+                scorecard_version=version,
+                definition=DEFAULT_DEFINITION,
+                as_of_dates=["2026-01-01"],
+                horizon_days=90,
+                status="succeeded",
+                progress=100,
+                results={"pooled": {"auc": 0.71, "churn_events": 3}},
+            )
+        tw.strings_of_a.append(card.name)
+    return tw.extra["backtest"]
+
+
 # URL name → the URL kwargs (besides workspace_slug) that point at workspace A's sample objects.
 SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "dashboard:home": no_ids,
@@ -211,6 +234,11 @@ SAMPLES: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "health:rescore": no_ids,
     "health:scorecard_create": no_ids,
     "health:scorecard_edit": lambda tw: {"pk": tw.extra["scorecard"].pk},
+    "health:backtest": lambda tw: {"pk": a_backtest(tw).scorecard_id},
+    "health:backtest_run": lambda tw: {"pk": a_backtest(tw).pk},
+    "health:backtest_progress": lambda tw: {"pk": a_backtest(tw).pk},
+    "api:backtest-list": lambda tw: a_backtest(tw) and {},
+    "api:backtest-detail": lambda tw: {"scorecard_id": a_backtest(tw).scorecard_id},
     "api:account-list": no_ids,
     "api:account-detail": lambda tw: {"external_id": tw.sample.account.external_id},
     "api:account-bulk": no_ids,
@@ -340,6 +368,12 @@ POST_PAYLOADS: dict[str, Callable[[TwoWorkspaces], dict]] = {
     "health:scorecard_create": lambda tw: scorecard_form("Sweep probe scorecard"),
     "health:scorecard_edit": lambda tw: scorecard_form("Sweep probe scorecard"),
     **PAGE_POST_PAYLOADS,
+    "health:backtest": lambda tw: {
+        "points": "2",
+        "spacing_days": "30",
+        "horizon_days": "90",
+        "last_as_of": "",
+    },
 }
 
 
