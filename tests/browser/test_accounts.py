@@ -15,7 +15,7 @@ from tenancy.context import use_workspace
 
 from .conftest import log_in
 
-RESULT_NAMES = "#account-results tbody tr td:first-child a"
+RESULT_NAMES = "#account-results tbody tr td a.fw-medium"  # the name cell's link (after the bulk checkbox)
 
 
 def test_logging_in_with_email_and_password_opens_the_dashboard(page, demo_workspace):

@@ -13,7 +13,7 @@ from .demo_data import SCORED_DAYS
 def test_an_accounts_health_chart_draws_its_trend(csm_page):
     page = csm_page
     page.goto("/w/acme/accounts/?status=active&health_band=green")
-    first = page.locator("#account-results tbody tr td:first-child a").first
+    first = page.locator("#account-results tbody tr td a.fw-medium").first
     name = first.inner_text()
     first.click()
     expect(page).to_have_url(re.compile(r"/w/acme/accounts/\d+/$"))
