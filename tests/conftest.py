@@ -236,14 +236,15 @@ def two_workspaces(db) -> TwoWorkspaces:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Each test gets a cache namespace of its own: workspace ids repeat across tests, cached
-    figures must not. (Not cache.clear(): on Redis that would flush the broker's queues too.)"""
+def _fresh_cache(settings):
+    """Each test gets a cache namespace of its own: workspace ids repeat across tests (and across
+    parallel test processes sharing one Redis), cached figures and debounce keys must not. Set
+    through the settings, so every thread's cache uses it: a Celery worker thread or the live
+    server's threads build their own cache objects. (Not cache.clear(): on Redis that would flush
+    other processes' keys too.)"""
+    import copy
     import uuid
 
-    from django.core.cache import cache
-
-    saved = cache.key_prefix
-    cache.key_prefix = f"{saved}-{uuid.uuid4().hex[:8]}"
-    yield
-    cache.key_prefix = saved
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:10]}"
+    settings.CACHES = caches
