@@ -8,21 +8,19 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat, timesince_filter
 from django.template.loader import get_template
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
-DASH = format_html('<span class="text-secondary">—</span>')
+DASH = mark_safe('<span class="text-secondary">—</span>')
+CHURNED = mark_safe('<span class="badge bg-red-lt ms-1">Churned</span>')
 
 
 @register.simple_tag
 def list_cell(cell: dict, obj, link_url: str = "") -> str:
     kind, value = cell["column"].kind, cell["value"]
     if kind == "link":
-        extra = (
-            format_html('<span class="badge bg-red-lt ms-1">Churned</span>')
-            if getattr(obj, "status", "") == "churned"
-            else ""
-        )
+        extra = CHURNED if getattr(obj, "status", "") == "churned" else ""
         domain = getattr(obj, "domain", "")
         below = (
             format_html('<div class="text-secondary small text-truncate">{}</div>', domain) if domain else ""
