@@ -59,8 +59,9 @@ def demo_workspace(django_db_setup, django_db_blocker) -> Iterator[Workspace]:
         workspace = seed_browser_demo()
     yield workspace
     with django_db_blocker.unblock():
-        # What pytest-django does after a transactional test, once for the whole package.
-        call_command("flush", verbosity=0, interactive=False)
+        # What pytest-django does after a transactional test, once for the whole package (ids
+        # keep counting up, as they do after every other test).
+        call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
 
 
 @pytest.fixture
