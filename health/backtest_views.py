@@ -90,7 +90,7 @@ class BacktestView(WorkspacePageView):
     def post(self, request, *args, **kwargs):
         scorecard = _scorecard(kwargs["pk"])
         form = BacktestForm(request.POST)
-        if scorecard.current_version is None:
+        if form.is_valid() and scorecard.current_version is None:
             form.add_error(None, "This scorecard has no saved version to backtest yet.")
         if not form.is_valid():
             return self.render(scorecard, form, status=400)

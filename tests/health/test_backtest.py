@@ -277,3 +277,15 @@ def test_the_api_serves_the_latest_backtest_of_each_scorecard(live_server):
     assert get("backtests/not-a-number", key_a).status_code == 404
     assert requests.post(base + "backtests", headers={"Authorization": f"Bearer {key_a}"}, json={},
                          timeout=30).status_code in (403, 405)  # fmt: skip
+
+
+def test_a_scorecard_without_a_version_cannot_be_backtested(book, people):
+    ws = book["workspace"]
+    card = Scorecard.objects.create(name="Unsaved segment card", plan="Enterprise")
+    admin = client_for(people[Role.ADMIN])
+    response = admin.post(
+        wurl(ws, "health:backtest", pk=card.pk), {"points": "2", "spacing_days": "30", "horizon_days": "90"}
+    )
+    assert response.status_code == 400
+    assert "no saved version to backtest" in response.content.decode()
+    assert admin.get(wurl(ws, "health:backtest", pk=card.pk)).status_code == 200
