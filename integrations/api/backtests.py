@@ -8,6 +8,7 @@ scorecard id reads as "not found".
 from __future__ import annotations
 
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import NotFound
 
 from health.backtest_loading import latest_runs
 from health.models import BacktestRun
@@ -67,9 +68,16 @@ class BacktestViewSet(
     model = BacktestRun
     serializer_class = BacktestSerializer
     lookup_field = "scorecard_id"
-    lookup_value_regex = r"[0-9]{1,9}"
+    # Any segment reaches the view, so a malformed id gets the API's own 404 (problem+json).
+    lookup_value_regex = r"[^/]+"
     since_field = "finished_at"
     http_method_names = ["get", "head", "options"]
+
+    def get_object(self):
+        value = str(self.kwargs.get(self.lookup_field, ""))
+        if not value.isdigit() or len(value) > 9:
+            raise NotFound("No backtest of a scorecard with this id.")
+        return super().get_object()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -75,6 +75,7 @@ def pointers(body: dict) -> set[str]:
 # Every curl example must match exactly one entry, so a new example needs its outcome stated here.
 OUTCOMES: list[tuple[str, int, Callable[[dict], bool]]] = [
     ('"$CSP/api/v1/accounts" -H', 200, has_results),
+    ('"$CSP/api/v1/backtests" -H', 200, has_results),
     ('"plan": "Enterprise"', 201, lambda b: b["external_id"] == "acme-42" and b["mrr"] == "4200.00"),
     ('"$CSP/api/v1/accounts/acme-42" -H', 200, lambda b: b["plan"] == "Enterprise"),
     ("accounts?status=active&health_band=red", 200, has_results),
