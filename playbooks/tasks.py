@@ -3,7 +3,7 @@ idempotent (a step that succeeded is never repeated) and are enqueued on commit.
 
 from __future__ import annotations
 
-from tenancy.tasks import workspace_task
+from tenancy.tasks import release_once, workspace_task
 
 from . import digest, runner, triggers
 
@@ -36,6 +36,7 @@ def start_renewal_runs(workspace_id: int) -> int:
 @workspace_task(name="playbooks.tasks.check_list_playbooks")
 def check_list_playbooks(workspace_id: int) -> int:
     """After each of today's health runs (the hourly full rescore too): "joined a list" playbooks."""
+    release_once(check_list_playbooks, workspace_id)
     return triggers.check_list_playbooks()
 
 

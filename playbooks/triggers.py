@@ -226,9 +226,11 @@ def on_scores_computed_check_lists(sender, workspace_id: int, as_of: dt.date, **
     if as_of < timezone.localdate():
         return
     if active_playbooks(TriggerKind.JOINED_LIST).filter(saved_list__isnull=False).exists():
+        from tenancy.tasks import enqueue_once
+
         from .tasks import check_list_playbooks
 
-        check_list_playbooks.delay_on_commit(workspace_id)
+        enqueue_once(check_list_playbooks, workspace_id, countdown=5)
 
 
 def check_list_playbooks() -> int:

@@ -8,7 +8,7 @@ import logging
 from django.db import transaction
 
 from tenancy.locks import workspace_lock
-from tenancy.tasks import workspace_task
+from tenancy.tasks import enqueue_once, release_once, workspace_task
 
 from .rules import apply_rules
 
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = "tier-stage-rules"
 LOCK_TIMEOUT = dt.timedelta(minutes=10)  # longer than the task's hard time limit
+RULES_DELAY_SECONDS = 5
 
 
 @workspace_task(
@@ -25,6 +26,7 @@ LOCK_TIMEOUT = dt.timedelta(minutes=10)  # longer than the task's hard time limi
 )
 def apply_tier_stage_rules(workspace_id: int) -> dict[str, int] | None:
     """Idempotent: a second run right after the first finds nothing to move."""
+    release_once(apply_tier_stage_rules, workspace_id)
     with workspace_lock(LOCK_NAME, LOCK_TIMEOUT) as held:
         if not held:
             # Another run is applying the rules; the next health run triggers them again.
@@ -46,4 +48,6 @@ def on_scores_computed(sender, workspace_id: int, as_of: dt.date, **kwargs) -> N
 
     if workspace_id is None or as_of < timezone.localdate():
         return  # history backfills do not move today's tiers and stages
-    apply_tier_stage_rules.delay_on_commit(workspace_id)
+    # The rules read the whole workspace: a burst of incremental runs (one per write) waits a
+    # few seconds and shares one application of the rules.
+    enqueue_once(apply_tier_stage_rules, workspace_id, countdown=RULES_DELAY_SECONDS)

@@ -50,6 +50,31 @@ def workspace_task(**task_options) -> Callable:
     return decorator
 
 
+def enqueue_once(task, workspace_id: int, countdown: int) -> None:
+    """On commit, enqueue `task(workspace_id)` in `countdown` seconds unless one is already
+    queued for the workspace: a burst of triggers (one per incremental health run) collapses into
+    one run. The task calls `release_once(task, workspace_id)` first thing, so a trigger arriving
+    while it runs queues the next one."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def queue() -> None:
+        if cache.add(_once_key(task, workspace_id), 1, timeout=countdown + 600):
+            task.apply_async((workspace_id,), countdown=countdown)
+
+    transaction.on_commit(queue)
+
+
+def release_once(task, workspace_id: int) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_once_key(task, workspace_id))
+
+
+def _once_key(task, workspace_id: int) -> str:
+    return f"queued-once:{task.name}:{workspace_id}"
+
+
 @shared_task(name="tenancy.tasks.heartbeat")
 def heartbeat() -> str:
     """Beat-scheduled: proves beat → broker → worker works; shown on /healthz."""
