@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Value, When
 
 from accounts.models import Tier
 
-from .models import ACTIVE_ALERT_STATUSES, SEVERITY_ORDER, Alert, AlertRule, AlertStatus, Severity
+from .models import ACTIVE_ALERT_STATUSES, SEVERITY_RANK, Alert, AlertRule, AlertStatus, Severity
 
 
 def _rules(request):
@@ -22,11 +21,6 @@ def _csms(request):
     if workspace is None:
         return get_user_model().objects.none()
     return get_user_model().objects.filter(memberships__workspace=workspace).order_by("email")
-
-
-SEVERITY_RANK = Case(
-    *[When(severity=s, then=Value(rank)) for s, rank in SEVERITY_ORDER.items()], output_field=IntegerField()
-)
 
 
 class AlertFilterSet(django_filters.FilterSet):

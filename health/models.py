@@ -165,6 +165,11 @@ class Severity(models.TextChoices):
 
 
 SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+# Most severe first: the inbox's order, and an index expression so that order needs no sort.
+SEVERITY_RANK = models.Case(
+    *[models.When(severity=s, then=models.Value(rank)) for s, rank in SEVERITY_ORDER.items()],
+    output_field=models.IntegerField(),
+)
 
 
 class AlertRule(TimestampedTenantModel):
@@ -242,6 +247,15 @@ class Alert(TimestampedTenantModel):
         ]
         indexes = [
             models.Index(fields=["workspace", "status", "opened_at"], name="alert_ws_status"),
+            # The inbox: active alerts, most severe first, newest first, 50 at a time.
+            models.Index(
+                models.F("workspace"),
+                SEVERITY_RANK,
+                models.F("opened_at").desc(),
+                models.F("id").desc(),
+                condition=Q(status__in=ACTIVE_ALERT_STATUSES),
+                name="alert_inbox_order",
+            ),
             models.Index(fields=["workspace", "account", "status"], name="alert_ws_account"),
             models.Index(fields=["workspace", "rule", "resolved_at"], name="alert_ws_rule_resolved"),
         ]
