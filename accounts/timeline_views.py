@@ -12,6 +12,7 @@ from .models import Account
 from .timeline import sources, timeline
 
 PAGE_SIZE = 40
+EMBEDDED_SIZE = 12  # the account page's Timeline card
 
 
 class AccountTimelineView(WorkspaceDetailView):
@@ -45,7 +46,9 @@ class AccountTimelineView(WorkspaceDetailView):
                 messages.warning(self.request, f"“{raw}” is not a date and time; showing the newest events.")
             else:
                 before = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-        page = timeline(self.object, before=before, limit=PAGE_SIZE, kinds=set(kinds))
+        embedded = self.request.GET.get("embedded") == "1"
+        size = EMBEDDED_SIZE if embedded else PAGE_SIZE
+        page = timeline(self.object, before=before, limit=size, kinds=set(kinds))
         query = self.request.GET.copy()
         query.pop("before", None)
         context.update(
@@ -54,5 +57,6 @@ class AccountTimelineView(WorkspaceDetailView):
             kind_choices=[(s.key, s.label, s.key in kinds) for s in sources()],
             kinds_query=query.urlencode(),
             older_url_name="accounts:timeline",
+            embedded=embedded,
         )
         return context

@@ -21,7 +21,6 @@ from .forms import BulkActionForm, CSMScoreForm, StageRulesForm, TierStageForm, 
 from .models import Account, ChangeField, ChangeSource, Contact, DailyUsage, LifecycleStage, StageRules
 from .models.support import OPEN_TICKET_STATUSES
 from .panels import default_query, panels_for, toolbars_for
-from .timeline import timeline
 
 
 class FilteredListView(WorkspaceListView):
@@ -205,12 +204,9 @@ class AccountDetailView(WorkspaceDetailView):
     def get_queryset(self):
         return super().get_queryset().select_related("tier", "lifecycle_stage", "csm_owner")
 
-    TIMELINE_EVENTS = 12
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         account = self.object
-        account.workspace = self.request.workspace  # timeline sources build links without a query
         today = timezone.localdate()
         since = today - timezone.timedelta(days=89)
         usage = (
@@ -246,7 +242,6 @@ class AccountDetailView(WorkspaceDetailView):
             features=features,
             days_to_renewal=(account.renewal_date - today).days if account.renewal_date else None,
             panels=panels_for(self.request, account),
-            timeline_page=timeline(account, limit=self.TIMELINE_EVENTS),
         )
         context.setdefault(
             "tier_stage_form",

@@ -62,16 +62,22 @@ def titles(response) -> list[str]:
     return [e.title for e in response.context["events"]]
 
 
-def test_the_account_page_shows_the_newest_events(client, two_workspaces, history):
+def test_the_account_page_loads_the_newest_events(client, two_workspaces, history):
     client.force_login(two_workspaces.a_csm)
     response = client.get(wurl(two_workspaces.a, "accounts:detail", pk=history.pk))
     assert response.status_code == 200
-    events = response.context["timeline_page"].events
-    assert [e.at for e in events] == sorted((e.at for e in events), reverse=True)
     body = response.content.decode()
-    assert "Task done: Call the new sponsor" in body
-    assert "Health entered red: 40" in body
     assert 'id="account-timeline"' in body
+    fragment_url = wurl(two_workspaces.a, "accounts:timeline", pk=history.pk) + "?embedded=1"
+    assert f'hx-get="{fragment_url}"' in body  # the card loads itself after the page
+    fragment = client.get(fragment_url, headers={"HX-Request": "true"})
+    assert fragment.templates[0].name == "accounts/_timeline_events.html"
+    events = fragment.context["events"]
+    assert len(events) <= 12
+    assert [e.at for e in events] == sorted((e.at for e in events), reverse=True)
+    text = fragment.content.decode()
+    assert "Task done: Call the new sponsor" in text
+    assert "Health entered red: 40" in text
 
 
 def test_the_timeline_page_holds_every_kind_newest_first(client, two_workspaces, history):
