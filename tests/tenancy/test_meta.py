@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.db import models
+from django.db.models.functions import Lower
 from django.test.utils import isolate_apps
 
 from cs_platform.celery import app as celery_app
@@ -106,6 +107,11 @@ def key_violations(model: type[models.Model]) -> list[str]:
             problems.append(f"unique_together {fields}")
     for index in model._meta.indexes:
         fields = _field_names(index.fields)
+        if not fields and index.expressions:
+            # An expression index must lead with the workspace column too.
+            first = index.expressions[0]
+            if isinstance(first, models.F) and first.name in ("workspace", "workspace_id"):
+                continue
         if not fields or fields[0] != "workspace":
             problems.append(f"index {index.name} on {fields or index.expressions}")
     return problems
@@ -156,12 +162,18 @@ def test_key_checks_catch_what_they_should():
                 models.UniqueConstraint(fields=["label"], name="leaky_label"),
                 models.UniqueConstraint(fields=["workspace", "code"], name="leaky_ok"),
             ]
-            indexes = [models.Index(fields=["-label", "workspace"], name="leaky_idx")]
+            indexes = [
+                models.Index(fields=["-label", "workspace"], name="leaky_idx"),
+                models.Index(Lower("label"), models.F("workspace"), name="leaky_expr"),
+                models.Index(models.F("workspace"), Lower("label"), name="expr_ok"),
+            ]
 
-    assert key_violations(Leaky) == [
+    problems = key_violations(Leaky)
+    assert problems[:2] == [
         "unique constraint leaky_label on ['label']",
         "index leaky_idx on ['label', 'workspace']",
     ]
+    assert len(problems) == 3 and problems[2].startswith("index leaky_expr on")
     assert field_index_violations(Leaky) == [
         "field code is unique=True across workspaces",
         "field handle has its own index (db_index=True)",
