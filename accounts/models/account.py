@@ -120,7 +120,9 @@ class Account(TimestampedTenantModel):
             models.Index(fields=["workspace", "csm_owner"], name="account_ws_csm"),
             models.Index(fields=["workspace", "status"], name="account_ws_status"),
             # The list page's usual filters (active, a band, a tier): its count is read from the index alone.
-            models.Index(fields=["workspace", "status", "health_band", "tier"], name="account_ws_status_band_tier"),
+            models.Index(
+                fields=["workspace", "status", "health_band", "tier"], name="account_ws_status_band_tier"
+            ),
             models.Index(fields=["workspace", "updated_at"], name="account_ws_updated"),
             models.Index(
                 fields=["workspace", "health_stale"], name="account_ws_stale", condition=Q(health_stale=True)
