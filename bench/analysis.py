@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,35 +28,13 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from timing import measure  # noqa: E402
 
 from accounts.models import Account  # noqa: E402
 from segments.analysis import DIMENSIONS, load_frames, summarise  # noqa: E402
 from tenancy.context import use_workspace  # noqa: E402
 from tenancy.models import Membership, Workspace  # noqa: E402
-
-
-def measure(client: Client, url: str, repeat: int) -> dict:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    times, queries = [], []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-        queries.append(len(captured.captured_queries))
-    times.sort()
-    return {
-        "p50": statistics.median(times),
-        "p95": times[max(0, round(0.95 * len(times)) - 1)],
-        "max": times[-1],
-        "queries": max(queries),
-        # Group rows plus the total row are row headers.
-        "groups": response.content.count(b'<th scope="row"') - 1,
-    }
 
 
 def main() -> None:
@@ -81,7 +58,11 @@ def main() -> None:
     )
     for by in args.by:
         for scope in ("all", "mine"):
-            r = measure(client, f"/w/{ws.slug}/analysis/?by={by}&scope={scope}", args.repeat)
+            r, response = measure(
+                client, f"/w/{ws.slug}/analysis/?by={by}&scope={scope}", args.repeat, warmup=1
+            )
+            # Group rows plus the total row are row headers.
+            r["groups"] = response.content.count(b'<th scope="row"') - 1
             print(
                 f"{by:9} {scope:5} {r['groups']:3d} groups  p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms"
                 f"  max {r['max']:7.1f} ms  {r['queries']:3d} queries"

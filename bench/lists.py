@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 import tracemalloc
@@ -35,6 +34,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from timing import measure  # noqa: E402
 
 from accounts.changes import set_field  # noqa: E402
 from accounts.columns import ACCOUNT_COLUMNS  # noqa: E402
@@ -43,25 +43,6 @@ from accounts.provisioning import DEFAULT_TIERS  # noqa: E402
 from segments.rules import apply_rules  # noqa: E402
 from tenancy.context import use_workspace  # noqa: E402
 from tenancy.models import Membership, Workspace  # noqa: E402
-
-
-def timed_pages(client: Client, url: str, repeat: int) -> dict:
-    for _ in range(2):
-        assert client.get(url).status_code == 200, url
-    times, queries = [], []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-        queries.append(len(captured.captured_queries))
-    times.sort()
-    return {
-        "p50": statistics.median(times),
-        "p95": times[max(0, round(0.95 * len(times)) - 1)],
-        "queries": max(queries),
-    }
 
 
 def export(client: Client, url: str) -> dict:
@@ -111,12 +92,12 @@ def main() -> None:
         total = Account.objects.count()
     print(f"{connection.vendor}, workspace {ws.slug} with {total:,} accounts")
 
-    r = timed_pages(client, f"{base}?status=active&health_band=yellow&sort=-mrr", args.repeat)
+    r, _ = measure(client, f"{base}?status=active&health_band=yellow&sort=-mrr", args.repeat)
     print(
         f"list, default columns, 50 rows: p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  {r['queries']} queries"
     )
     for per_page in (25, 200):
-        r = timed_pages(
+        r, _ = measure(
             client, f"{base}?status=active&sort=-mrr&cols={every}&per_page={per_page}", args.repeat
         )
         print(

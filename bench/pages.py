@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,32 +27,11 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from timing import measure, percentiles  # noqa: E402
 
 from accounts.models import Account  # noqa: E402
 from tenancy.context import use_workspace  # noqa: E402
 from tenancy.models import Membership, Workspace  # noqa: E402
-
-
-def measure(client: Client, url: str, repeat: int) -> dict:
-    for _ in range(2):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    times, queries = [], []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-        queries.append(len(captured.captured_queries))
-    times.sort()
-    return {
-        "p50": statistics.median(times),
-        "p95": times[max(0, round(0.95 * len(times)) - 1)],
-        "max": times[-1],
-        "queries": max(queries),
-    }
 
 
 def main() -> None:
@@ -89,7 +67,7 @@ def main() -> None:
     floor = sql_floor(ws, tier, args.repeat)
     print(f"{'baseline: bare list query':26} p50 {floor['p50']:7.1f} ms  p95 {floor['p95']:7.1f} ms")
     for label, url, target in pages:
-        r = measure(client, url, args.repeat)
+        r, _ = measure(client, url, args.repeat)
         print(
             f"{label:26} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  max {r['max']:7.1f} ms"
             f"  {r['queries']:3d} queries  {r['p95'] / floor['p95']:5.1f}× baseline  (target p95 ≤ {target} ms)"
@@ -108,8 +86,7 @@ def sql_floor(ws, tier: int, repeat: int) -> dict:
             list(rows.values_list("pk", "name", "mrr")[:50])
             if n >= 2:
                 times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return {"p50": statistics.median(times), "p95": times[max(0, round(0.95 * len(times)) - 1)]}
+    return percentiles(times)
 
 
 if __name__ == "__main__":
