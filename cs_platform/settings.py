@@ -98,6 +98,15 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     _db["CONN_HEALTH_CHECKS"] = True
+    # Behind pgbouncer in transaction mode a cursor cannot outlive its transaction (docs/scaling.md).
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, plus the current workspace carried into every transaction for the
+    # row-level security policies (tenancy/rls.py).
+    _db["ENGINE"] = "tenancy.backends.postgresql"
+# The role that owns the tables and runs `migrate`; DATABASE_URL is then the application role,
+# which row-level security holds to its workspace (tenancy/db_roles.py). Unset: one role does both.
+DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env.str("DATABASE_OWNER_URL", default="") else None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenancy.User"

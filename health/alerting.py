@@ -21,6 +21,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import Contact
+from tenancy import rls
 from tenancy.context import current_workspace_id
 
 from .models import ACTIVE_ALERT_STATUSES, Alert, AlertRule, AlertStatus, HealthScore
@@ -194,6 +195,7 @@ def _write_changes(changed: list[tuple], now: dt.datetime) -> None:
     # PostgreSQL: COPY the changes into a temporary table, then one UPDATE … FROM.
     table = Alert._meta.db_table
     connection.ensure_connection()
+    rls.sync(connection)  # raw psycopg below: carry the workspace into this transaction
     with connection.connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE alert_changes (id bigint, status varchar(12), evidence jsonb, summary varchar(300),"

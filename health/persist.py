@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account
+from tenancy import rls
 from tenancy.context import current_workspace_id
 
 from .models import HealthScore
@@ -97,6 +98,7 @@ def _save_postgres(day: dt.date, results: pd.DataFrame, measures: list[dict], cu
     now = timezone.now()
     history, accounts = HealthScore._meta.db_table, Account._meta.db_table
     connection.ensure_connection()
+    rls.sync(connection)  # raw psycopg below: carry the workspace into this transaction
     with connection.connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE health_results (account_id bigint, score double precision, band varchar(6),"

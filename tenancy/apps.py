@@ -6,6 +6,10 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .db_roles import after_migrate
         from .observability import connect_task_request_ids
 
         connect_task_request_ids()
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="tenancy.rls.after_migrate")

@@ -3,13 +3,18 @@
 ``objects`` is scoped to the current workspace and fails closed: with no workspace selected it
 raises instead of returning every tenant's rows. ``all_workspaces`` is the deliberately
 differently named unscoped manager, for migrations, the platform admin and fan-out schedulers.
+On PostgreSQL its statements are also the only ones that pass row-level security outside a
+workspace scope (`tenancy.rls`): each one runs under `platform_access()`.
 """
 
 from __future__ import annotations
 
+import functools
+
 from django.db import models
 
 from .context import current_workspace_id
+from .rls import platform_access
 
 
 class TenantQuerySet(models.QuerySet):
@@ -40,5 +45,71 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         return super().get_queryset().filter(workspace_id=current_workspace_id())
 
 
+class PlatformAccess:
+    """Mixed into the querysets of `all_workspaces`: each method that runs SQL does so under
+    `platform_access()`, and only for its own call."""
+
+    def _fetch_all(self):
+        with platform_access():
+            super()._fetch_all()
+
+    def iterator(self, chunk_size=None):
+        # Entered and left around every step, so the caller's own statements between two rows
+        # never run with the bypass on.
+        rows = super().iterator(chunk_size)
+        while True:
+            with platform_access():
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    return
+            yield row
+
+
+def _platform(name):
+    @functools.wraps(getattr(models.QuerySet, name))  # keeps `queryset_only` / `alters_data`
+    def run(self, *args, **kwargs):
+        with platform_access():
+            return getattr(super(PlatformAccess, self), name)(*args, **kwargs)
+
+    return run
+
+
+for _name in (
+    "aggregate",
+    "count",
+    "exists",
+    "contains",
+    "explain",
+    "update",
+    "_update",
+    "delete",
+    "_raw_delete",
+    "_insert",
+    "bulk_create",
+    "bulk_update",
+    "in_bulk",
+):
+    setattr(PlatformAccess, _name, _platform(_name))
+
+_platform_classes: dict[type, type] = {}
+
+
+def platform_queryset_class(cls: type) -> type:
+    """`cls` with `PlatformAccess` mixed in (one class per queryset class, made once)."""
+    if issubclass(cls, PlatformAccess):
+        return cls
+    if cls not in _platform_classes:
+        _platform_classes[cls] = type(
+            f"Platform{cls.__name__}", (PlatformAccess, cls), {"__module__": __name__}
+        )
+    return _platform_classes[cls]
+
+
 class UnscopedManager(models.Manager.from_queryset(TenantQuerySet)):
     """Every workspace's rows. Named ``all_workspaces`` on models so it is never picked by accident."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        queryset.__class__ = platform_queryset_class(queryset.__class__)
+        return queryset

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
+from . import rls
 from .context import use_workspace
 from .models import Membership
 
@@ -49,7 +50,7 @@ class WorkspaceMiddleware:
             raise Http404("No such workspace")
         request.workspace = membership.workspace
         request.membership = membership
-        with use_workspace(membership.workspace_id):
+        with use_workspace(membership.workspace_id), rls.page_transaction():
             response = self.get_response(request)
         if response.streaming:
             response.streaming_content = _scoped_stream(response.streaming_content, membership.workspace_id)

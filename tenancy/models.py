@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .context import current_workspace_id
 from .managers import TenantManager, UnscopedManager
+from .rls import platform_access
 
 
 class Workspace(models.Model):
@@ -24,6 +25,11 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def delete(self, *args, **kwargs):
+        # Removing a workspace removes its rows in every tenant table: a platform operation.
+        with platform_access():
+            return super().delete(*args, **kwargs)
 
 
 class UserManager(BaseUserManager):
@@ -108,6 +114,12 @@ class TenantModel(models.Model):
         elif current is not None and self.workspace_id != current:
             raise ValueError("refusing to save a row of another workspace")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # Django's deletion collector runs its own statements (not through `all_workspaces`);
+        # outside a scope they are platform statements. Inside one, the workspace still wins.
+        with platform_access():
+            return super().delete(*args, **kwargs)
 
 
 class TimestampedTenantModel(TenantModel):

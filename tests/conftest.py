@@ -56,6 +56,44 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With DATABASE_OWNER_URL set (CI), the test database is created and migrated by the owner
+    role; `django_db_setup` below then hands the tests to the application role, so the whole
+    suite runs under row-level security exactly as production does."""
+    from django.conf import settings
+    from django.db import connections
+
+    owner = settings.DATABASE_OWNER
+    connection = connections["default"]
+    if owner and connection.vendor == "postgresql":
+        connection.app_credentials = {k: connection.settings_dict[k] for k in ("USER", "PASSWORD")}
+        connection.close()
+        connection.settings_dict.update(USER=owner["USER"], PASSWORD=owner.get("PASSWORD", ""))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.db import connections
+
+    from tenancy import rls
+
+    connection = connections["default"]
+    app = getattr(connection, "app_credentials", None)
+    if app is None:
+        yield
+        return
+    owner = {k: connection.settings_dict[k] for k in ("USER", "PASSWORD")}
+    with django_db_blocker.unblock():
+        rls.grant_app_role(connection, app["USER"])
+        connection.close()
+    connection.settings_dict.update(app)
+    yield
+    with django_db_blocker.unblock():
+        connection.close()
+    connection.settings_dict.update(owner)  # the owner drops the test database
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
     # The production hasher costs ~0.3 s per user; the tests create dozens of users.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,8 @@ from accounts.models import Account, DailyUsage, MRRMovement, Touchpoint
 from tenancy.context import use_workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+TRANSACTION_CONTROL = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b")
 
 GOOD = [
     {"external_id": "b-1", "name": "One", "mrr": "10.00"},
@@ -94,7 +97,10 @@ def test_a_batch_is_written_in_a_few_statements(client, keys, two_workspaces):
         )
     assert response.status_code == 200
     assert response.json()["summary"]["created"] == 300
-    assert len(queries) < 25, [q["sql"][:80] for q in queries]
+    # Transaction control (BEGIN/COMMIT/savepoints, which row-level security adds per statement
+    # outside a transaction) is not work on the batch: count the statements that are.
+    statements = [q["sql"] for q in queries if not TRANSACTION_CONTROL.match(q["sql"])]
+    assert len(statements) < 15, "\n".join(s[:100] for s in statements)
     with use_workspace(two_workspaces.a):
         assert Touchpoint.objects.filter(external_id__startswith="many-").count() == 300
         assert Account.objects.get(external_id="qk-ext-7731").health_stale

@@ -203,3 +203,18 @@ def test_every_task_of_a_tenant_app_is_a_workspace_task():
 def test_task_check_flags_a_plain_task():
     registered = {"health.tasks.rescore", "accounts.tasks.sneaky", "tenancy.tasks.heartbeat", "celery.chord"}
     assert unscoped_tenant_tasks(registered, {"health.tasks.rescore"}) == {"accounts.tasks.sneaky"}
+
+
+def test_raw_psycopg_use_carries_the_workspace():
+    """Statements sent on the psycopg connection itself (COPY) skip Django's cursor and so the
+    backend's per-transaction workspace: each module doing that must call `rls.sync()` first."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for app in (*TENANT_APPS, "tenancy")
+        for path in (root / app).rglob("*.py")
+        if "connection.connection.cursor()" in path.read_text() and "rls.sync(" not in path.read_text()
+    ]
+    assert not offenders, f"raw psycopg cursors without rls.sync(): {offenders}"

@@ -90,6 +90,7 @@ def test_saving_a_row_of_another_workspace_raises(two_workspaces):
 def test_bulk_writes_of_another_workspace_raise(two_workspaces):
     tw = two_workspaces
     before = Contact.all_workspaces.filter(workspace=tw.a).count()
+    contact = Contact.all_workspaces.get(pk=tw.sample.contact.pk)
     with use_workspace(tw.b):
         with pytest.raises(ValueError, match="another workspace"):
             Contact.objects.bulk_create(
@@ -97,7 +98,6 @@ def test_bulk_writes_of_another_workspace_raise(two_workspaces):
             )
         with pytest.raises(ValueError, match="another workspace"):
             Account.objects.bulk_create([Account(workspace_id=tw.a.pk, name="Smuggled", mrr=Decimal(1))])
-        contact = Contact.all_workspaces.get(pk=tw.sample.contact.pk)
         contact.name = "Renamed by B"
         with pytest.raises(ValueError, match="another workspace"):
             Contact.objects.bulk_update([contact], ["name"])

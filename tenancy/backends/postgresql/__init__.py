@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend with the workspace carried into every transaction (row-level security)."""
