@@ -17,9 +17,11 @@ each workspace size its own latencies. A request fails when its status is not th
 or when a 200 lacks what the page or answer must contain (a page that shows the login form, a
 bulk answer with refused records…).
 
-Besides locust's own CSV, `LOAD_EXTRA_STATS` (a JSON path) receives: the CSM pages' latencies
-(one locust `StatsEntry` per workspace size, fed from the request event) counted only while the
-partner feed was writing, and the number of records the feed wrote.
+The feed starts `LOAD_QUIET_SECONDS` after the test (CSMs only until then). Besides locust's own
+CSV, `LOAD_EXTRA_STATS` (a JSON path) receives the CSM pages' latencies per workspace size
+(locust `StatsEntry`s fed from the request event, logins left out) before the feed started (from
+the moment every user was spawned) and while it was writing, and the number of records the feed
+wrote.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ FEATURES = ("dashboards", "reports", "exports", "api")
 ACCOUNT_LINK = re.compile(r'href="/w/[\w-]+/accounts/(\d+)/"')
 # While the feed wrote (a request ended less than this many seconds ago, or one is in flight).
 INGEST_ACTIVE_WINDOW = 10.0
+# The feed starts this many seconds after the test: the CSM pages' latencies before it are the
+# baseline the pages while ingesting are compared with.
+QUIET_SECONDS = float(os.environ.get("LOAD_QUIET_SECONDS", "0"))
 
 
 def workspaces(size: str) -> list[dict]:
@@ -57,10 +62,15 @@ class IngestState:
     last_end = 0.0
     records = 0
     started_at: float | None = None
+    stopped_at: float | None = None
 
     @classmethod
     def active(cls) -> bool:
         return cls.in_flight > 0 or time.monotonic() - cls.last_end < INGEST_ACTIVE_WINDOW
+
+    @classmethod
+    def not_yet(cls) -> bool:
+        return cls.started_at is None
 
 
 class PartnerIngest(HttpUser):
@@ -78,6 +88,8 @@ class PartnerIngest(HttpUser):
         self.prefix = f"ld{uuid.uuid4().hex[:6]}"
         self.created = 0
         self.today = time.strftime("%Y-%m-%d")
+        # The quiet start: CSMs only (gevent's sleep; the other users keep running).
+        time.sleep(max(0.0, TEST_START + QUIET_SECONDS - time.monotonic()))
         if IngestState.started_at is None:
             IngestState.started_at = time.monotonic()
 
@@ -343,25 +355,50 @@ class SmallCSM(CSM):
 
 # --- Extra figures -----------------------------------------------------------------------------------
 
-DURING_INGEST: dict[str, StatsEntry] = {}
+TEST_START = time.monotonic()
+SPAWNED = False  # every user started (and so logged in, or logging in): the baseline counts from here
+# CSM pages (logins aside) by workspace size: before the feed started, and while it wrote.
+PAGES: dict[tuple[str, str], StatsEntry] = {}
 
 
 @events.init.add_listener
 def on_init(environment, **kwargs) -> None:
     for size in ("large", "small"):
-        DURING_INGEST[size] = StatsEntry(environment.stats, f"[{size}] pages while ingesting", "GET")
+        for phase in ("before_ingest", "while_ingesting"):
+            PAGES[size, phase] = StatsEntry(environment.stats, f"[{size}] pages {phase}", "GET")
+
+
+@events.test_start.add_listener
+def on_test_start(environment, **kwargs) -> None:
+    global TEST_START
+    TEST_START = time.monotonic()
+
+
+@events.spawning_complete.add_listener
+def on_spawning_complete(user_count, **kwargs) -> None:
+    global SPAWNED
+    SPAWNED = True
+
+
+@events.test_stop.add_listener
+def on_test_stop(environment, **kwargs) -> None:
+    IngestState.stopped_at = time.monotonic()
 
 
 @events.request.add_listener
 def on_request(name, response_time, response_length, exception, **kwargs) -> None:
-    for size, entry in DURING_INGEST.items():
-        if (
-            name.startswith(f"[{size}] ")
-            and "login" not in name
-            and exception is None
-            and IngestState.active()
-        ):
-            entry.log(response_time, response_length or 0)
+    if exception is not None or "login" in name or not name.startswith("[") or name.startswith("[api]"):
+        return
+    size = name[1 : name.index("]")]
+    if IngestState.not_yet():
+        if not SPAWNED:
+            return
+        phase = "before_ingest"
+    elif IngestState.active():
+        phase = "while_ingesting"
+    else:
+        return
+    PAGES[size, phase].log(response_time, response_length or 0)
 
 
 @events.quitting.add_listener
@@ -369,12 +406,14 @@ def on_quitting(environment, **kwargs) -> None:
     path = os.environ.get("LOAD_EXTRA_STATS")
     if not path:
         return
+    end = IngestState.stopped_at or time.monotonic()
     figures = {
         "ingested_records": IngestState.records,
-        "ingest_seconds": (time.monotonic() - IngestState.started_at) if IngestState.started_at else 0,
+        "ingest_seconds": (end - IngestState.started_at) if IngestState.started_at else 0,
+        "quiet_seconds": QUIET_SECONDS,
     }
-    for size, entry in DURING_INGEST.items():
-        figures[f"{size}_pages_while_ingesting"] = {
+    for (size, phase), entry in PAGES.items():
+        figures[f"{size}_pages_{phase}"] = {
             "requests": entry.num_requests,
             **{f"p{int(q * 100)}": entry.get_response_time_percentile(q) for q in (0.5, 0.95, 0.99)},
         }

@@ -1,7 +1,7 @@
 """Load test of the whole stack in one command: data, gunicorn, Celery worker and beat, locust.
 
     .venv/bin/python bench/load/run.py --database postgres://postgres@127.0.0.1:5432/wt_load \\
-        --redis redis://127.0.0.1:6379/7 [--reuse] [--users 24 --spawn-rate 2 --run-time 10m]
+        --redis redis://127.0.0.1:6379/7 [--reuse] [--users 24 --spawn-rate 2 --run-time 10m --quiet-first 60]
 
 1. Prepares the database (bench/load/prepare.py in its own process): creates it if missing,
    migrates, builds one large workspace and several small ones with bench/generate.py (skipped
@@ -10,11 +10,14 @@
 2. Empties the given Redis database (use one of its own) and starts the real stack on PostgreSQL
    and Redis from the URLs: gunicorn (`cs_platform.wsgi`, `--workers`, DEBUG off, the static
    files collected as in production), a Celery worker and Celery beat.
-3. Runs locust headless (bench/load/locustfile.py) for `--run-time`: a partner feed writing to the
-   large workspace through the API while CSMs of every workspace read their pages.
+3. Runs locust headless (bench/load/locustfile.py) for `--run-time`: CSMs of every workspace
+   read their pages; after `--quiet-first` seconds (their baseline) a partner feed starts writing
+   to the large workspace through the API.
 4. Stops the stack and prints the report from locust's CSV: requests/s, p50/p95/p99 per request
-   name, the failure ratio (target < 1 %), and the CSM pages' p95 per workspace size while the
-   feed was writing. Everything (CSV, report, server logs) is kept under `--results`.
+   name, the failure ratio (target < 1 %), the CSM pages' p50/p95/p99 per workspace size before
+   the feed started and while it was writing, the time spent inside the web workers (gunicorn's
+   access log) and the worker's health runs. Everything (CSV, report, server logs) is kept under
+   `--results`.
 """
 
 from __future__ import annotations
@@ -60,6 +63,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--ingest-users", type=int, default=2, help="of which partner feeds")
     parser.add_argument("--spawn-rate", type=float, default=2, help="users started per second")
     parser.add_argument("--run-time", default="10m", help="locust's --run-time (30s, 2m, 10m…)")
+    parser.add_argument(
+        "--quiet-first",
+        type=float,
+        default=60,
+        help="seconds at the start with CSMs only (their baseline), before the partner feed starts",
+    )
     parser.add_argument("--results", default=str(HERE / "results"), help="folder for CSV, report, logs")
     args = parser.parse_args(argv)
     if not args.database.startswith("postgres"):
@@ -232,6 +241,39 @@ def health_runs(worker_log: Path) -> list[tuple[int, float]]:
     return [(int(n), float(s)) for n, s in HEALTH_RUN.findall(worker_log.read_text(errors="replace"))]
 
 
+ACCESS = re.compile(r'"(?:GET|POST|PUT) (\S+) HTTP/[\d.]+" \d+ \S+ (\d+)ms$')
+
+
+def server_times(access_log: Path) -> dict[str, tuple[int, float, float]]:
+    """Requests, p50 and p95 of gunicorn's request time per group of paths."""
+    if not access_log.exists():
+        return {}
+    groups: dict[str, list[int]] = {}
+    for line in access_log.read_text(errors="replace").splitlines():
+        match = ACCESS.search(line)
+        if not match:
+            continue
+        path = match.group(1)
+        if path.startswith("/api/"):
+            group = "partner API"
+        elif path.startswith("/w/load-large/"):
+            group = "large workspace pages"
+        elif path.startswith("/w/load-small-"):
+            group = "small workspaces' pages"
+        else:
+            continue
+        groups.setdefault(group, []).append(int(match.group(2)))
+    result = {}
+    for group, times in sorted(groups.items()):
+        times.sort()
+        result[group] = (
+            len(times),
+            times[len(times) // 2],
+            times[min(len(times) - 1, int(len(times) * 0.95))],
+        )
+    return result
+
+
 def report(stats_csv: Path, extra: dict, context: dict) -> str:
     rows = read_stats(stats_csv)
     total = next(r for r in rows if r["Name"] == "Aggregated")
@@ -241,7 +283,7 @@ def report(stats_csv: Path, extra: dict, context: dict) -> str:
     lines = [
         f"Load test {context['started']}: {context['run_time']} with {context['users']} users "
         f"({context['ingest_users']} partner feeds), gunicorn {context['workers']} workers, "
-        f"Celery worker concurrency {context['celery_concurrency']}",
+        f"Celery worker concurrency {context['celery_concurrency']}; partner feed from {context['quiet']:.0f} s on",
         f"data: {context['workspaces']}",
         f"machine: {context['cores']} cores, load average during the run {context['load']}",
         "",
@@ -264,13 +306,26 @@ def report(stats_csv: Path, extra: dict, context: dict) -> str:
         lines.append(
             f"partner feed: {extra['ingested_records']:,} records written in {seconds:.0f} s ({rate:,.0f} records/s)"
         )
+        lines.append("CSM pages (logins aside), by workspace size:")
         for size in ("small", "large"):
-            figures = extra.get(f"{size}_pages_while_ingesting")
-            if figures and figures["requests"]:
-                lines.append(
-                    f"{size} workspaces' CSM pages while the large one ingests: {figures['requests']:,} requests, "
-                    f"p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms, p99 {figures['p99']:.0f} ms"
-                )
+            for phase, label in (
+                ("before_ingest", f"before the feed started (first {extra.get('quiet_seconds', 0):.0f} s)"),
+                ("while_ingesting", "while the large workspace ingests"),
+            ):
+                figures = extra.get(f"{size}_pages_{phase}")
+                if figures and figures["requests"]:
+                    lines.append(
+                        f"  {size:<5} {label:<46} {figures['requests']:>6,} requests  p50 {figures['p50']:>5.0f} ms"
+                        f"  p95 {figures['p95']:>5.0f} ms  p99 {figures['p99']:>5.0f} ms"
+                    )
+    server = server_times(stats_csv.parent / "access.log")
+    if server:
+        lines.append(
+            "time inside the web workers (gunicorn's access log; the rest of locust's figure is the wait"
+        )
+        lines.append("for a free worker and the network):")
+        for group, (n, p50, p95) in server.items():
+            lines.append(f"  {group:<28} {n:>6,} requests  p50 {p50:>5.0f} ms  p95 {p95:>5.0f} ms")
     runs = health_runs(stats_csv.parent / "worker.log")
     if runs:
         seconds = sorted(s for _, s in runs)
@@ -369,6 +424,7 @@ def main(argv=None) -> int:
             "LOAD_CONFIG": str(config),
             "LOAD_EXTRA_STATS": str(folder / "extra.json"),
             "LOAD_INGEST_USERS": str(args.ingest_users),
+            "LOAD_QUIET_SECONDS": str(args.quiet_first),
         }
         print(f"running locust for {args.run_time} ({args.users} users) …", flush=True)
         sampler.start()
@@ -392,6 +448,7 @@ def main(argv=None) -> int:
         "ingest_users": args.ingest_users,
         "workers": args.workers,
         "celery_concurrency": args.celery_concurrency,
+        "quiet": args.quiet_first,
         "cores": os.cpu_count(),
         "load": f"mean {sum(loads) / len(loads):.1f}, max {max(loads):.1f}",
         "workspaces": ", ".join(f"{w['slug']} {w['accounts']:,} accounts" for w in data["workspaces"]),
