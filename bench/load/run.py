@@ -70,6 +70,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="seconds at the start with CSMs only (their baseline), before the partner feed starts",
     )
     parser.add_argument("--results", default=str(HERE / "results"), help="folder for CSV, report, logs")
+    parser.add_argument(
+        "--report", metavar="FOLDER", help="only print the report of an earlier run kept in FOLDER (alone)"
+    )
     args = parser.parse_args(argv)
     if not args.database.startswith("postgres"):
         parser.error("pass --database postgres://… (or set DATABASE_URL)")
@@ -245,21 +248,23 @@ ACCESS = re.compile(r'"(?:GET|POST|PUT) (\S+) HTTP/[\d.]+" \d+ \S+ (\d+)ms$')
 
 
 def server_times(access_log: Path) -> dict[str, tuple[int, float, float]]:
-    """Requests, p50 and p95 of gunicorn's request time per group of paths."""
+    """Requests, p50 and p95 of gunicorn's request time: the API, and each workspace size's pages
+    before the feed's first request and after it (the log is in the order requests ended)."""
     if not access_log.exists():
         return {}
     groups: dict[str, list[int]] = {}
+    feeding = False
     for line in access_log.read_text(errors="replace").splitlines():
         match = ACCESS.search(line)
         if not match:
             continue
         path = match.group(1)
         if path.startswith("/api/"):
+            feeding = True
             group = "partner API"
-        elif path.startswith("/w/load-large/"):
-            group = "large workspace pages"
-        elif path.startswith("/w/load-small-"):
-            group = "small workspaces' pages"
+        elif path.startswith(("/w/load-large/", "/w/load-small-")):
+            size = "large" if path.startswith("/w/load-large/") else "small"
+            group = f"{size} pages, {'while ingesting' if feeding else 'before the feed'}"
         else:
             continue
         groups.setdefault(group, []).append(int(match.group(2)))
@@ -325,7 +330,7 @@ def report(stats_csv: Path, extra: dict, context: dict) -> str:
         )
         lines.append("for a free worker and the network):")
         for group, (n, p50, p95) in server.items():
-            lines.append(f"  {group:<28} {n:>6,} requests  p50 {p50:>5.0f} ms  p95 {p95:>5.0f} ms")
+            lines.append(f"  {group:<34} {n:>6,} requests  p50 {p50:>5.0f} ms  p95 {p95:>5.0f} ms")
     runs = health_runs(stats_csv.parent / "worker.log")
     if runs:
         seconds = sorted(s for _, s in runs)
@@ -347,10 +352,24 @@ def report(stats_csv: Path, extra: dict, context: dict) -> str:
     return "\n".join(lines)
 
 
+def write_report(folder: Path) -> str:
+    """The report of the run kept in `folder` (also written to its report.txt)."""
+    extra_path = folder / "extra.json"
+    extra = json.loads(extra_path.read_text()) if extra_path.exists() else {}
+    context = json.loads((folder / "context.json").read_text())
+    text = report(folder / "locust_stats.csv", extra, context)
+    (folder / "report.txt").write_text(text + "\n")
+    return text
+
+
 # --- Main ------------------------------------------------------------------------------------------------
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--report"]:  # print an earlier run's report again: --report <its folder>
+        print(write_report(Path(argv[1])))
+        return 0
     args = parse_args(argv)
     started = dt.datetime.now()
     folder = Path(args.results) / started.strftime("%Y%m%d-%H%M%S")
@@ -457,12 +476,9 @@ def main(argv=None) -> int:
     if not stats_csv.exists():
         print(f"no statistics written; see {folder / 'locust.log'}", file=sys.stderr)
         return 1
-    extra_path = folder / "extra.json"
-    extra = json.loads(extra_path.read_text()) if extra_path.exists() else {}
-    text = report(stats_csv, extra, context)
-    (folder / "report.txt").write_text(text + "\n")
+    (folder / "context.json").write_text(json.dumps(context))
     print()
-    print(text)
+    print(write_report(folder))
     print(f"\nresults: {folder}")
     return 0 if result.returncode == 0 and not dead else 1
 
