@@ -545,9 +545,11 @@ class Generator:
         self.midnight = int(dt.datetime.combine(self.today, dt.time(), tzinfo=dt.UTC).timestamp())
         self.churns: dict[dt.date, list[int]] = {}
 
-    def workspace(self, index: int, slug: str, n: int, users: tuple[User, list[User]]) -> None:
+    def workspace(
+        self, index: int, slug: str, n: int, users: tuple[User, list[User]], name: str | None = None
+    ) -> None:
         rng = np.random.default_rng([self.seed, index])
-        ws = Workspace.objects.create(name=f"Bench {index}", slug=slug)
+        ws = Workspace.objects.create(name=name or f"Bench {index}", slug=slug)
         admin, csms = users
         Membership.objects.bulk_create(
             [Membership(workspace=ws, user=admin, role="admin")]
@@ -933,6 +935,88 @@ class Generator:
         self.w.rows(CSMScore, cols.split(), rows)
 
 
+class WorkspacesExist(Exception):
+    pass
+
+
+def build(
+    plan: Sequence[tuple[str, str, int]],
+    *,
+    days: int = 180,
+    seed: int = 1,
+    replace: bool = False,
+    keep_indexes: bool = False,
+    provision: bool = True,
+) -> Counter[str]:
+    """Generate workspaces of the given sizes: `plan` is (slug, name, accounts) per workspace, the
+    first workspace's random stream is seeded with index 1 and so on. Each workspace gets an admin
+    and CSM users `admin@<slug>.test`, `csm1@<slug>.test`… (password BENCH_PASSWORD). Raises
+    WorkspacesExist when one of the slugs is taken and `replace` is off. Prints its phases and
+    the rows written; returns the row counts."""
+    slugs = [slug for slug, _, _ in plan]
+    started = time.perf_counter()
+    writer = Writer()
+    existing = list(Workspace.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    if existing and not replace:
+        raise WorkspacesExist(f"{len(existing)} of the workspace(s) {', '.join(slugs)} already exist")
+    total_accounts = sum(n for _, _, n in plan)
+    print(
+        f"Generating {total_accounts:,} accounts in {len(plan)} workspace(s), {days} days ({connection.vendor})"
+    )
+
+    password_hash = make_password(BENCH_PASSWORD)
+    users = {slug: bench_users(slug, password_hash) for slug in slugs}
+    generator = Generator(days, seed, writer)
+    indexes = SecondaryIndexes(DailyUsage._meta.db_table)
+    phases: list[tuple[str, float]] = []
+
+    def phase(label: str, since: float) -> float:
+        now = time.perf_counter()
+        phases.append((label, now - since))
+        print(f"  {label}: {now - since:.1f} s", flush=True)
+        return now
+
+    with transaction.atomic():
+        mark = time.perf_counter()
+        skipped = tune_postgres_session() if writer.postgres else []
+        if skipped:
+            print(f"  (could not set {', '.join(skipped)}: not a superuser; the load is slower)")
+        if writer.postgres and not keep_indexes:
+            indexes.drop()  # before deleting too: dead rows then leave no index entries behind
+        if existing:
+            delete_workspaces(existing)
+            mark = phase(f"deleted {len(existing)} existing workspace(s)", mark)
+        for index, (slug, name, n) in enumerate(plan, start=1):
+            generator.workspace(index, slug, n, users[slug], name=name)
+            mark = phase(f"{slug}: {n:,} accounts", mark)
+        generator.apply_churns()
+        mark = phase(f"churned {sum(len(v) for v in generator.churns.values()):,} accounts", mark)
+        if writer.postgres and not keep_indexes:
+            indexes.restore()
+            mark = phase("rebuilt the usage indexes", mark)
+        if provision:
+            for ws in Workspace.objects.filter(slug__in=slugs):
+                provision_workspace(ws)
+            mark = phase("provisioned workspace defaults", mark)
+    mark = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    phase("analyzed", mark)
+
+    elapsed = time.perf_counter() - started
+    ids = list(Workspace.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    writer.counts["MRRMovement"] = MRRMovement.all_workspaces.filter(workspace_id__in=ids).count()
+    writer.counts["Membership"] = Membership.objects.filter(workspace_id__in=ids).count()
+    total = sum(writer.counts.values())
+    width = max(len(k) for k in writer.counts)
+    print(f"\nRows written ({connection.vendor}, {len(plan)} workspaces):")
+    for name, count in sorted(writer.counts.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<{width}}  {count:>12,}")
+    print(f"  {'total':<{width}}  {total:>12,}")
+    print(f"Total time {elapsed:.1f} s, {total / elapsed:,.0f} rows/s")
+    return writer.counts
+
+
 # --- Command line ---------------------------------------------------------------------------------------
 
 
@@ -954,70 +1038,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--accounts, --workspaces and --days must be positive")
 
     slugs = [f"bench-{i}" for i in range(1, args.workspaces + 1)]
-    started = time.perf_counter()
-    writer = Writer()
-    existing = list(Workspace.objects.filter(slug__in=slugs).values_list("pk", flat=True))
-    if existing and not args.replace:
-        print(
-            f"{len(existing)} bench workspace(s) already exist; pass --replace to rebuild them.",
-            file=sys.stderr,
+    plan = [
+        (
+            slug,
+            f"Bench {i}",
+            args.accounts // args.workspaces + (1 if i <= args.accounts % args.workspaces else 0),
         )
+        for i, slug in enumerate(slugs, start=1)
+    ]
+    try:
+        build(
+            plan,
+            days=args.days,
+            seed=args.seed,
+            replace=args.replace,
+            keep_indexes=args.keep_indexes,
+            provision=not args.no_provision,
+        )
+    except WorkspacesExist as error:
+        print(f"{error}; pass --replace to rebuild them.", file=sys.stderr)
         return 2
-    print(
-        f"Generating {args.accounts:,} accounts in {args.workspaces} workspace(s), {args.days} days ({connection.vendor})"
-    )
-
-    password_hash = make_password(BENCH_PASSWORD)
-    users = {slug: bench_users(slug, password_hash) for slug in slugs}
-    generator = Generator(args.days, args.seed, writer)
-    indexes = SecondaryIndexes(DailyUsage._meta.db_table)
-    phases: list[tuple[str, float]] = []
-
-    def phase(label: str, since: float) -> float:
-        now = time.perf_counter()
-        phases.append((label, now - since))
-        print(f"  {label}: {now - since:.1f} s", flush=True)
-        return now
-
-    with transaction.atomic():
-        mark = time.perf_counter()
-        skipped = tune_postgres_session() if writer.postgres else []
-        if skipped:
-            print(f"  (could not set {', '.join(skipped)}: not a superuser; the load is slower)")
-        if writer.postgres and not args.keep_indexes:
-            indexes.drop()  # before deleting too: dead rows then leave no index entries behind
-        if existing:
-            delete_workspaces(existing)
-            mark = phase(f"deleted {len(existing)} existing bench workspace(s)", mark)
-        for index, slug in enumerate(slugs, start=1):
-            n = args.accounts // args.workspaces + (1 if index <= args.accounts % args.workspaces else 0)
-            generator.workspace(index, slug, n, users[slug])
-            mark = phase(f"{slug}: {n:,} accounts", mark)
-        generator.apply_churns()
-        mark = phase(f"churned {sum(len(v) for v in generator.churns.values()):,} accounts", mark)
-        if writer.postgres and not args.keep_indexes:
-            indexes.restore()
-            mark = phase("rebuilt the usage indexes", mark)
-        if not args.no_provision:
-            for ws in Workspace.objects.filter(slug__in=slugs):
-                provision_workspace(ws)
-            mark = phase("provisioned workspace defaults", mark)
-    mark = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    phase("analyzed", mark)
-
-    elapsed = time.perf_counter() - started
-    ids = list(Workspace.objects.filter(slug__in=slugs).values_list("pk", flat=True))
-    writer.counts["MRRMovement"] = MRRMovement.all_workspaces.filter(workspace_id__in=ids).count()
-    writer.counts["Membership"] = Membership.objects.filter(workspace_id__in=ids).count()
-    total = sum(writer.counts.values())
-    width = max(len(k) for k in writer.counts)
-    print(f"\nRows written ({connection.vendor}, {args.workspaces} workspaces):")
-    for name, count in sorted(writer.counts.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:<{width}}  {count:>12,}")
-    print(f"  {'total':<{width}}  {total:>12,}")
-    print(f"Total time {elapsed:.1f} s, {total / elapsed:,.0f} rows/s")
     print(f"Logins: admin@bench-1.test, csm1@bench-1.test … (password {BENCH_PASSWORD})")
     return 0
 
