@@ -3,7 +3,7 @@
 Every path (the account page, the list's bulk actions, the partner API, the automatic rules, a
 playbook step) calls `set_field`, which works on a whole queryset at once: one read of the rows
 that change, one UPDATE, one `bulk_create` of `AccountChange` rows, and — once the transaction
-commits — one `accounts.signals.account_changed` per changed account.
+commits — one `accounts.signals.account_changed` per change, listing the accounts it moved.
 
 A person's choice (`override=True`) marks the field as overridden, so the automatic rules leave it
 alone until someone clears the override (`clear_override`).
@@ -115,18 +115,17 @@ def record(
     moved = [(pk, old) for pk, old in before]
 
     def notify() -> None:
-        for pk, old in moved:
-            account_changed.send(
-                sender=Account,
-                workspace_id=workspace_id,
-                account_id=pk,
-                field=str(spec.field),
-                old_id=old,
-                new_id=new_id,
-                source=str(source),
-            )
+        account_changed.send(
+            sender=Account,
+            workspace_id=workspace_id,
+            field=str(spec.field),
+            new_id=new_id,
+            changes=moved,
+            source=str(source),
+        )
 
-    transaction.on_commit(notify)
+    if moved:
+        transaction.on_commit(notify)
     return changes
 
 

@@ -209,15 +209,13 @@ def start_renewal_runs(today: dt.date | None = None) -> int:
     return started
 
 
-def on_account_changed(
-    sender, workspace_id: int, account_id: int, field: str, old_id, new_id, **kwargs
-) -> None:
-    if field != "stage" or new_id is None or new_id == old_id:
+def on_account_changed(sender, workspace_id: int, field: str, new_id, changes, **kwargs) -> None:
+    entered = [account_id for account_id, old_id in changes if old_id != new_id]
+    if field != "stage" or new_id is None or not entered:
         return
-    playbooks = list(active_playbooks(TriggerKind.STAGE_ENTERED).filter(stage_id=new_id))
-    today = timezone.localdate().isoformat()
-    for playbook in playbooks:
-        start_runs(playbook, {account_id: f"stage:{new_id}:{today}"})
+    occurrence = f"stage:{new_id}:{timezone.localdate().isoformat()}"
+    for playbook in active_playbooks(TriggerKind.STAGE_ENTERED).filter(stage_id=new_id):
+        start_runs(playbook, dict.fromkeys(entered, occurrence))
 
 
 def on_scores_computed_check_lists(sender, workspace_id: int, as_of: dt.date, **kwargs) -> None:

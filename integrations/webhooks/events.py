@@ -112,28 +112,26 @@ def on_scores_computed(sender, workspace_id: int, as_of: dt.date, results, input
     outbox.record(event, items)
 
 
-def on_account_changed(
-    sender, workspace_id: int, account_id: int, field: str, old_id, new_id, **kwargs
-) -> None:
+def on_account_changed(sender, workspace_id: int, field: str, new_id, changes, **kwargs) -> None:
+    """One `account.stage_changed` event per account the change moved, recorded together."""
     event = WebhookEvent.STAGE_CHANGED
-    if field != "stage" or not wanted(event):
+    if field != "stage" or not changes or not wanted(event):
         return
-    account = _accounts([account_id]).get(account_id)
-    if account is None:
-        return
-    stages = {s.pk: s for s in LifecycleStage.objects.filter(pk__in=[i for i in (old_id, new_id) if i])}
-
-    def stage(pk):
-        found = stages.get(pk)
-        return {"key": found.key, "name": found.name} if found else None
-
-    data = {
-        "account": account_data(account),
-        "previous_stage": stage(old_id),
-        "stage": stage(new_id),
-        "source": kwargs.get("source"),
-    }
-    outbox.record(event, [data])
+    accounts = _accounts([account_id for account_id, _ in changes])
+    ids = {new_id, *(old_id for _, old_id in changes)} - {None}
+    stages = {s.pk: {"key": s.key, "name": s.name} for s in LifecycleStage.objects.filter(pk__in=ids)}
+    items = [
+        {
+            "account": account_data(accounts[account_id]),
+            "previous_stage": stages.get(old_id),
+            "stage": stages.get(new_id),
+            "source": kwargs.get("source"),
+        }
+        for account_id, old_id in changes
+        if account_id in accounts
+    ]
+    if items:
+        outbox.record(event, items)
 
 
 def on_task_saved(sender, instance, created: bool, **kwargs) -> None:

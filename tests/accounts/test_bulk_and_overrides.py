@@ -37,8 +37,10 @@ def world(two_workspaces):
 def signals():
     received = []
 
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
+    def receiver(sender, changes, **kwargs):
+        # One entry per account the change moved (the signal lists them), numbered by send.
+        send = len({r["send"] for r in received})
+        received.extend({**kwargs, "account_id": pk, "old_id": old, "send": send} for pk, old in changes)
 
     account_changed.connect(receiver, weak=False, dispatch_uid="test-bulk")
     yield received
@@ -76,8 +78,8 @@ def test_a_csm_sets_the_tier_of_selected_accounts(client, world, signals, django
         (a.pk, "tier", None, "Gold", "user", tw.a_csm.pk) for a in picked
     ]
     assert sorted(s["account_id"] for s in signals) == sorted(a.pk for a in picked)
-    assert {(s["workspace_id"], s["field"], s["new_id"], s["source"]) for s in signals} == {
-        (tw.a.pk, "tier", tw.extra["gold"].pk, "user")
+    assert {(s["workspace_id"], s["field"], s["new_id"], s["source"], s["send"]) for s in signals} == {
+        (tw.a.pk, "tier", tw.extra["gold"].pk, "user", 0)  # one signal for the whole bulk change
     }
 
 

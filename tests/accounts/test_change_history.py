@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 def received():
     seen = []
 
-    def receiver(sender, **kwargs):
-        seen.append(kwargs)
+    def receiver(sender, changes, **kwargs):
+        # One entry per account the change moved (the signal lists them).
+        seen.extend({**kwargs, "account_id": pk, "old_id": old} for pk, old in changes)
 
     account_changed.connect(receiver, weak=False, dispatch_uid="test-history")
     yield seen

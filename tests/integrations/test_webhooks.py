@@ -157,10 +157,9 @@ def test_every_event_is_delivered_signed(two_workspaces):
         account_changed.send(
             sender=type(account),
             workspace_id=tw.a.pk,
-            account_id=account.pk,
             field="stage",
-            old_id=None,
             new_id=tw.sample.stage.pk,
+            changes=[(account.pk, None)],
             source="user",
         )
         assert deliver_all(tw) == [None] * 5
@@ -190,18 +189,16 @@ def test_only_subscribed_events_and_active_endpoints_get_deliveries(two_workspac
     account_changed.send(
         sender=None,
         workspace_id=tw.a.pk,
-        account_id=tw.sample.account.pk,
         field="stage",
-        old_id=None,
         new_id=None,
+        changes=[(tw.sample.account.pk, None)],
     )
     account_changed.send(
         sender=None,
         workspace_id=tw.a.pk,
-        account_id=tw.sample.account.pk,
         field="tier",
-        old_id=None,
         new_id=None,
+        changes=[(tw.sample.account.pk, None)],
     )
     with use_workspace(tw.a):
         with transaction.atomic():

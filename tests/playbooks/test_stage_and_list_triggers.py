@@ -34,10 +34,9 @@ def changed(team, account, old, new, field="stage"):
     account_changed.send(
         sender=None,
         workspace_id=team.workspace.pk,
-        account_id=account.pk,
         field=field,
-        old_id=old.pk if old else None,
         new_id=new.pk if new else None,
+        changes=[(account.pk, old.pk if old else None)],
         source="user",
     )
 
@@ -61,8 +60,8 @@ def test_a_failing_receiver_never_breaks_the_sender(team):
     adoption = f.LifecycleStageFactory(name="Adoption", key="adoption")
     create_playbook("Kick-off", "", TASK_STEP, trigger=TriggerKind.STAGE_ENTERED, stage=adoption)
     # An account id that does not exist: the receiver's error is logged, not raised.
-    account_changed.send(sender=None, workspace_id=team.workspace.pk, account_id=10**9, field="stage",
-                         old_id=None, new_id=adoption.pk, source="api")  # fmt: skip
+    account_changed.send(sender=None, workspace_id=team.workspace.pk, field="stage", new_id=adoption.pk,
+                         changes=[(10**9, None)], source="api")  # fmt: skip
     assert not PlaybookRun.objects.exists()
 
 
