@@ -1,5 +1,6 @@
 """Set-based upserts on PostgreSQL: COPY a batch into a temporary table, then one
-`INSERT … SELECT … ON CONFLICT … DO UPDATE` from it.
+`INSERT … SELECT … ON CONFLICT … DO UPDATE` from it (a handful of rows: one `INSERT … VALUES …
+ON CONFLICT …` with parameters instead).
 
 The batch writers (integrations/api/writer.py) use this for the resources written in volume
 (accounts, daily usage); the values are already validated and resolved, in the columns' Python
@@ -15,6 +16,9 @@ from django.db import connection, models
 from psycopg.types.json import Jsonb
 
 _names = itertools.count()
+# Batches of fewer rows are inserted with parameters (one statement) instead of COPY through a
+# temporary table (four statements).
+COPY_FROM = 50
 
 
 def _quote(name: str) -> str:
@@ -45,45 +49,54 @@ def upsert(
         return []
     fields = {f.attname: f for f in model._meta.concrete_fields}
     table = _quote(model._meta.db_table)
-    temp = f"ingest_{model._meta.model_name}_{next(_names)}"
     json_columns = [i for i, name in enumerate(columns) if fields[name].get_internal_type() == "JSONField"]
+    if json_columns:
+        rows = [_with_jsonb(row, json_columns) for row in rows]
     cols = ", ".join(_quote(name) for name in columns)
-    definition = ", ".join(f"{_quote(name)} {fields[name].db_type(connection)}" for name in columns)
+    target = ", ".join(_quote(name) for name in conflict)
+    if conflict_where:
+        target += f") WHERE ({conflict_where}"
+    if update:
+        sets = ", ".join(f"{_quote(name)} = EXCLUDED.{_quote(name)}" for name in update)
+        action = f"DO UPDATE SET {sets}"
+        if only_changed:
+            mine = ", ".join(f"t.{_quote(name)}" for name in update)
+            theirs = ", ".join(f"EXCLUDED.{_quote(name)}" for name in update)
+            action += f" WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
+    else:
+        action = "DO NOTHING"
+    back = [f"t.{_quote(name)}" for name in returning]
+    if inserted:
+        back.append("(t.xmax = 0)")
+    tail = f" ON CONFLICT ({target}) {action}"
+    if back:
+        tail += f" RETURNING {', '.join(back)}"
+    # Only names from the model's metadata are formatted into the SQL, never a value.
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {_quote(temp)} ({definition}) ON COMMIT DROP")
-        with cursor.cursor.copy(f"COPY {_quote(temp)} ({cols}) FROM STDIN") as copy:
-            if json_columns:
-                for row in rows:
-                    row = list(row)
-                    for i in json_columns:
-                        if row[i] is not None:
-                            row[i] = Jsonb(row[i])
-                    copy.write_row(row)
-            else:
-                for row in rows:
-                    copy.write_row(row)
-        target = ", ".join(_quote(name) for name in conflict)
-        if conflict_where:
-            target += f") WHERE ({conflict_where}"
-        if update:
-            sets = ", ".join(f"{_quote(name)} = EXCLUDED.{_quote(name)}" for name in update)
-            action = f"DO UPDATE SET {sets}"
-            if only_changed:
-                mine = ", ".join(f"t.{_quote(name)}" for name in update)
-                theirs = ", ".join(f"EXCLUDED.{_quote(name)}" for name in update)
-                action += f" WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
-        else:
-            action = "DO NOTHING"
-        back = [f"t.{_quote(name)}" for name in returning]
-        if inserted:
-            back.append("(t.xmax = 0)")
-        # Only names from the model's metadata are formatted in, never a value.
-        source = _quote(temp)
-        sql = f"INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {source} "  # noqa: S608
-        sql += f"ON CONFLICT ({target}) {action}"
-        if back:
-            sql += f" RETURNING {', '.join(back)}"
-        cursor.execute(sql)
+        if len(rows) < COPY_FROM:
+            # A few rows (a single-record write): one statement, the values as parameters.
+            row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            values = ", ".join([row_sql] * len(rows))
+            cursor.execute(
+                f"INSERT INTO {table} AS t ({cols}) VALUES {values}{tail}",  # noqa: S608
+                [value for row in rows for value in row],
+            )
+            return cursor.fetchall() if back else []
+        temp = _quote(f"ingest_{model._meta.model_name}_{next(_names)}")
+        definition = ", ".join(f"{_quote(name)} {fields[name].db_type(connection)}" for name in columns)
+        cursor.execute(f"CREATE TEMPORARY TABLE {temp} ({definition}) ON COMMIT DROP")
+        with cursor.cursor.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {temp}{tail}")  # noqa: S608
         found = cursor.fetchall() if back else []
-        cursor.execute(f"DROP TABLE {_quote(temp)}")
+        cursor.execute(f"DROP TABLE {temp}")
     return found
+
+
+def _with_jsonb(row: Sequence, indexes: list[int]) -> list:
+    row = list(row)
+    for i in indexes:
+        if row[i] is not None:
+            row[i] = Jsonb(row[i])
+    return row

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -184,12 +185,12 @@ class BatchWriter:
     def full_values(self, outcome: Outcome) -> dict[str, Any]:
         """The written columns by attname: the stored values of an existing row overlaid with the
         provided ones."""
-        values = {}
         attname = self.attname
         if outcome.existing is not None:
-            existing = outcome.existing
-            for name in self.columns():
-                values[attname(name)] = getattr(existing, attname(name))
+            existing = outcome.existing._asdict()
+            values = {a: existing[a] for a in (attname(name) for name in self.columns())}
+        else:
+            values = {}
         for name, value in outcome.values.items():
             values[attname(name)] = value
         return values
@@ -446,14 +447,15 @@ class AccountWriter(BatchWriter):
         written = created + updated
         full = []
         for o in written:
-            values = dict(defaults)
+            values = defaults.copy()
             values.update(self.full_values(o))
             full.append(values)
+        row_of = itemgetter(*names)
         update = [self.attname(c) for c in self.update_columns()]
         returned = pg.upsert(
             Account,
             names,
-            [[values[name] for name in names] for values in full],
+            [row_of(values) for values in full],
             conflict=["workspace_id", "external_id"],
             update=update,
             returning=["external_id", "id"],
