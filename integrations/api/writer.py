@@ -32,6 +32,7 @@ from accounts.freshness import mark_inputs_changed
 from accounts.models import Account, ChangeField, ChangeSource, Contact, LifecycleStage, Tier
 from accounts.mrr import record_changes
 from tenancy.context import current_workspace_id
+from tenancy.lookups import one_of
 
 from ..models import count_ingested
 from ..problems import escape_pointer_token, pointer_errors
@@ -132,7 +133,7 @@ class BatchWriter:
         ids = [k[0] for k in keys]
         if not ids:
             return {}
-        rows = self.stored().filter(external_id__in=ids)
+        rows = self.stored().filter(one_of("external_id", ids))
         return {(row.external_id,): row for row in rows}
 
     def write_rows(self, created: list[Outcome], updated: list[Outcome]) -> None:
@@ -232,16 +233,16 @@ class BatchWriter:
             wanted = {o.values["account_external_id"] for o in valid if o.values.get("account_external_id")}
             if wanted:
                 account_ids = dict(
-                    Account.objects.filter(external_id__in=wanted).values_list("external_id", "pk")
+                    Account.objects.filter(one_of("external_id", wanted)).values_list("external_id", "pk")
                 )
         if "contact_external_id" in self.references:
             wanted = {o.values["contact_external_id"] for o in valid if o.values.get("contact_external_id")}
             if wanted:
                 contacts = {
                     ext: (pk, account_id)
-                    for ext, pk, account_id in Contact.objects.filter(external_id__in=wanted).values_list(
-                        "external_id", "pk", "account_id"
-                    )
+                    for ext, pk, account_id in Contact.objects.filter(
+                        one_of("external_id", wanted)
+                    ).values_list("external_id", "pk", "account_id")
                 }
         if not self.references:
             return
