@@ -208,13 +208,15 @@ class BatchWriter:
     def validate(self, records: list, prefix: str | None) -> list[Outcome]:
         outcomes = []
         compiled = self.validator()
-        serializer = compiled.serializer
+        serializer = None
         for index, record in enumerate(records):
             values = compiled(record)
             if values is not None:
                 outcomes.append(Outcome(index=index, values=values))
                 continue
             # Not accepted by the compiled rules: the serializer says why (or accepts it).
+            if serializer is None:
+                serializer = self.serializer_class()
             outcome = Outcome(index=index)
             base = f"{prefix}/{index}" if prefix is not None else ""
             try:
