@@ -389,10 +389,6 @@ class AccountWriter(BatchWriter):
         keys = [o.key[0] for o in outcomes]
         return set(Account.objects.filter(external_id__in=keys).values_list("pk", flat=True))
 
-    def fetch_objects(self, keys):
-        ids = [k[0] for k in keys]
-        return {(obj.external_id,): obj for obj in self.queryset.filter(external_id__in=ids)}
-
     def resolve(self, outcomes: list[Outcome], prefix: str | None) -> None:
         super().resolve(outcomes, prefix)
         for name, (model, attr, label) in self.LOOKUPS.items():
