@@ -14,6 +14,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal
 
 from tenancy.context import use_workspace
+from tenancy.lookups import one_of
 
 from .models import (
     Account,
@@ -38,7 +39,7 @@ def mark_inputs_changed(workspace_id: int, account_ids: Iterable[int]) -> None:
     if not ids:
         return
     with use_workspace(workspace_id):
-        Account.objects.filter(pk__in=ids, health_stale=False).update(health_stale=True)
+        Account.objects.filter(one_of("pk", ids), health_stale=False).update(health_stale=True)
     inputs_changed.send(sender=Account, workspace_id=workspace_id, account_ids=ids)
 
 

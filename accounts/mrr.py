@@ -3,7 +3,9 @@
 Every write path funnels here: `Account.save()`, and the account queryset's `update()`,
 `bulk_update()` and `bulk_create()` (including upserts with `update_conflicts=True`, which the
 bulk API uses). Each compares the revenue state before and after and records the movements, in the
-same transaction. Raw SQL that bypasses the ORM would bypass this too; the project has none.
+same transaction. Raw SQL that bypasses the ORM would bypass this too; the one writer that uses
+it, the partner API's set-based account upsert on PostgreSQL (integrations/api/writer.py), calls
+`record_changes` itself with every written account's state before and after, in its transaction.
 """
 
 from __future__ import annotations
@@ -63,11 +65,11 @@ def classify(
     return ("expansion" if new_mrr > old_mrr else "contraction", new_mrr - old_mrr)
 
 
-def _movement_day(account: Account, kind: str) -> dt.date:
+def _movement_day(account: Account, kind: str, today: dt.date | None = None) -> dt.date:
     forced = _effective_date.get()
     if forced is not None:
         return forced
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if kind == "new" and account.contract_start and account.contract_start <= today:
         return account.contract_start
     if kind == "churn" and account.churned_at and account.churned_at <= today:
@@ -77,9 +79,8 @@ def _movement_day(account: Account, kind: str) -> dt.date:
 
 def record_changes(changes: Sequence[tuple[Account, tuple[Decimal, str] | None]], source: str = "") -> int:
     """Record movements for (account after the write, (mrr, status) before it or None if new)."""
-    from .models import MRRMovement
-
     rows = []
+    today = timezone.localdate()
     for account, before in changes:
         old_mrr, old_status = before if before is not None else (None, None)
         movement = classify(old_mrr, old_status, account.mrr, account.status)
@@ -87,20 +88,44 @@ def record_changes(changes: Sequence[tuple[Account, tuple[Decimal, str] | None]]
             continue
         kind, amount = movement
         rows.append(
-            MRRMovement(
-                workspace_id=account.workspace_id,
-                account_id=account.pk,
-                kind=kind,
-                amount=amount,
-                mrr_before=ZERO if old_mrr is None or old_status == CHURNED else old_mrr,
-                mrr_after=ZERO if account.status == CHURNED else Decimal(account.mrr),
-                occurred_on=_movement_day(account, kind),
-                source=source,
-            )
+            {
+                "workspace_id": account.workspace_id,
+                "account_id": account.pk,
+                "kind": kind,
+                "amount": amount,
+                "mrr_before": ZERO if old_mrr is None or old_status == CHURNED else old_mrr,
+                "mrr_after": ZERO if account.status == CHURNED else Decimal(account.mrr),
+                "occurred_on": _movement_day(account, kind, today),
+                "source": source,
+            }
         )
     if rows:
-        MRRMovement.all_workspaces.bulk_create(rows)
+        _insert_movements(rows)
     return len(rows)
+
+
+# From this many movements at once (a bulk upsert through the API), PostgreSQL gets them by COPY.
+COPY_FROM = 200
+
+
+def _insert_movements(rows: list[dict]) -> None:
+    from django.db import connection
+
+    from .models import MRRMovement
+
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        MRRMovement.all_workspaces.bulk_create([MRRMovement(**row) for row in rows])
+        return
+    # The same rows bulk_create would write (created_at by its default), without a model
+    # instance and an INSERT parameter per value. Inside the caller's transaction.
+    now = timezone.now()
+    names = [*rows[0], "created_at"]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(MRRMovement._meta.get_field(name).column) for name in names)
+    table = quote(MRRMovement._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([*row.values(), now])
 
 
 REVENUE_FIELDS = {"mrr", "status"}

@@ -157,7 +157,7 @@ class UpsertViewSet(WorkspaceViewSetMixin, mixins.ListModelMixin, viewsets.Gener
         return writer
 
     def _write_one(self, record) -> Response:
-        outcome = self.get_writer().write([record], prefix=None, atomic=True)[0]
+        outcome = self.get_writer().write([record], prefix=None, atomic=True, objects=True)[0]
         if outcome.status == ERROR:
             return problem_response(422, "The record has invalid fields.", outcome.errors)
         status = 201 if outcome.status == CREATED else 200
@@ -172,6 +172,7 @@ class UpsertViewSet(WorkspaceViewSetMixin, mixins.ListModelMixin, viewsets.Gener
     def bulk(self, request, *args, **kwargs):
         body = request.data
         atomic = truthy(request.query_params.get("atomic"))
+        echo = truthy(request.query_params.get("echo"))
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list):
             return problem_response(
@@ -185,23 +186,33 @@ class UpsertViewSet(WorkspaceViewSetMixin, mixins.ListModelMixin, viewsets.Gener
                 f"A batch holds at most {BULK_MAX_RECORDS} records; this one has {len(records)}.",
                 [{"pointer": "/records", "detail": f"Send at most {BULK_MAX_RECORDS} records per request."}],
             )
-        outcomes = self.get_writer().write(records, prefix="/records", atomic=atomic)
-        failed = [o for o in outcomes if o.status == ERROR]
-        written = [o for o in outcomes if o.status and o.status != ERROR and o.obj is not None]
-        representations = self.get_serializer([o.obj for o in written], many=True).data
-        by_index = {o.index: data for o, data in zip(written, representations, strict=True)}
+        writer = self.get_writer()
+        outcomes = writer.write(records, prefix="/records", atomic=atomic, objects=echo)
+        by_index = {}
+        if echo:
+            written = [o for o in outcomes if o.status and o.status != ERROR and o.obj is not None]
+            representations = self.get_serializer([o.obj for o in written], many=True).data
+            by_index = {o.index: data for o, data in zip(written, representations, strict=True)}
+        id_field = writer.id_field
+        summary = {name: 0 for name in ("created", "updated", "unchanged", "error")}
+        failed = []
         results = []
-        for o in outcomes:
-            row = {"index": o.index, "status": o.status or "not_written"}
-            if o.status == ERROR:
+        for o, record in zip(outcomes, records, strict=True):
+            status = o.status or "not_written"
+            row = {"index": o.index}
+            if id_field is not None and type(record) is dict:
+                partner_id = record.get(id_field)
+                if type(partner_id) is str:
+                    row[id_field] = partner_id
+            row["status"] = status
+            if status in summary:
+                summary[status] += 1
+            if status == ERROR:
                 row["errors"] = o.errors
+                failed.append(o)
             elif o.index in by_index:
                 row["record"] = by_index[o.index]
             results.append(row)
-        summary = {name: 0 for name in ("created", "updated", "unchanged", "error")}
-        for o in outcomes:
-            if o.status in summary:
-                summary[o.status] += 1
         if atomic and failed:
             return problem_response(
                 422,

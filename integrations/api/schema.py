@@ -80,22 +80,25 @@ WRITE_PROBLEMS = (409, 413, 415, 422)
 _bulk_cache: dict[str, type] = {}
 
 
-def bulk_serializers(record: type[serializers.Serializer]) -> tuple[type, type]:
+def bulk_serializers(record: type[serializers.Serializer], id_field: str | None = None) -> tuple[type, type]:
     name = record.__name__.removesuffix("Serializer")
     if name not in _bulk_cache:
         request = type(f"{name}BulkRequest", (serializers.Serializer,), {"records": record(many=True)})
-        result = type(
-            f"{name}BulkResult",
-            (serializers.Serializer,),
+        fields = {"index": serializers.IntegerField()}
+        if id_field is not None:
+            fields[id_field] = serializers.CharField(
+                required=False, help_text=f"The record's `{id_field}` as sent (when it is a string)."
+            )
+        fields.update(
             {
-                "index": serializers.IntegerField(),
                 "status": serializers.ChoiceField(
                     ["created", "updated", "unchanged", "error", "not_written"]
                 ),
                 "errors": Outcome(many=True, required=False),
-                "record": record(required=False),
-            },
+                "record": record(required=False, help_text="The stored record, with `?echo=true` only."),
+            }
         )
+        result = type(f"{name}BulkResult", (serializers.Serializer,), fields)
         summary = type(
             f"{name}BulkSummary",
             (serializers.Serializer,),
@@ -128,6 +131,11 @@ UPDATED_SINCE = OpenApiParameter(
 ATOMIC = OpenApiParameter(
     "atomic", OpenApiTypes.BOOL, description="true: write nothing unless every record is valid (422)."
 )
+ECHO = OpenApiParameter(
+    "echo",
+    OpenApiTypes.BOOL,
+    description="true: each written or unchanged record's result carries the stored record (`record`).",
+)
 
 
 class ApiSchema(AutoSchema):
@@ -141,26 +149,30 @@ class ApiSchema(AutoSchema):
     def _bulk(self):
         return getattr(self.view, "action", None) == "bulk"
 
+    def _id_field(self) -> str | None:
+        writer = getattr(self.view, "writer_class", None)
+        return getattr(writer, "id_field", None)
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         if self.method in ("POST", "PUT"):
             params.append(IDEMPOTENCY_KEY)
         if self._bulk():
-            params.append(ATOMIC)
+            params += [ATOMIC, ECHO]
         if getattr(self.view, "action", None) == "list" and getattr(self.view, "since_field", None):
             params.append(UPDATED_SINCE)
         return params
 
     def get_request_serializer(self):
         if self._bulk():
-            return bulk_serializers(self.view.get_serializer_class())[0]
+            return bulk_serializers(self.view.get_serializer_class(), self._id_field())[0]
         return super().get_request_serializer()
 
     def get_response_serializers(self):
         """The success answers (a single upsert answers 201 when it created the record and 200
         otherwise) and every problem the operation may answer, as problem+json."""
         if self._bulk():
-            success = {200: bulk_serializers(self.view.get_serializer_class())[1]}
+            success = {200: bulk_serializers(self.view.get_serializer_class(), self._id_field())[1]}
         else:
             body = super().get_response_serializers()
             success = {200: body, 201: body} if self.method in ("POST", "PUT") else {200: body}

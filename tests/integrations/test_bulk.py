@@ -46,9 +46,40 @@ def test_partial_mode_writes_the_valid_records_and_reports_the_rest(api_a, two_w
     assert "/records/2/mrr" in errors
     assert "/records/0/external_id" in errors and "/records/3/external_id" in errors
     assert "/records/4/external_id" in errors
-    assert body["results"][1]["record"]["external_id"] == "b-2"
+    # Each result names its record by partner id; the stored records are not echoed by default.
+    assert [r.get("external_id") for r in body["results"]] == ["b-1", "b-2", "b-3", "b-1", None, "b-4"]
+    assert not any("record" in r for r in body["results"])
     assert {"b-2", "b-4"} <= external_ids(tw)
     assert not {"b-1", "b-3"} & external_ids(tw)
+
+
+def test_echo_returns_the_stored_records(api_a, two_workspaces):
+    records = [*GOOD, BAD[0]]
+    body = api_a.post("accounts/bulk", params={"echo": "true"}, json={"records": records}).json()
+    assert [r["status"] for r in body["results"]] == ["created", "created", "error"]
+    first, second, bad = body["results"]
+    assert first["record"]["external_id"] == "b-1" and first["record"]["mrr"] == "10.00"
+    assert second["record"]["name"] == "Two" and second["record"]["created_at"]
+    assert "record" not in bad
+    again = api_a.post("accounts/bulk", params={"echo": "1"}, json={"records": GOOD[:1]}).json()
+    assert again["results"][0]["status"] == "unchanged"
+    assert again["results"][0]["record"]["name"] == "One"
+    rows = [{"account_external_id": "qk-ext-7731", "feature": "echo", "day": "2026-11-02", "events": 3}]
+    usage = api_a.post("daily-usage/bulk", params={"echo": "true"}, json={"records": rows}).json()
+    assert usage["results"] == [
+        {
+            "index": 0,
+            "status": "created",
+            "record": {
+                "account_external_id": "qk-ext-7731",
+                "contact_external_id": None,
+                "feature": "echo",
+                "day": "2026-11-02",
+                "events": 3,
+                "duration_seconds": 0,
+            },
+        }
+    ]
 
 
 def test_atomic_mode_writes_nothing_unless_all_are_valid(api_a, two_workspaces):

@@ -94,6 +94,7 @@ OUTCOMES: list[tuple[str, int, Callable[[dict], bool]]] = [
     ("/api/v1/stages", 200, has_results),
     ("tickets?updated_since=", 200, lambda b: [t["external_id"] for t in b["results"]] == ["zd-5531"]),
     ('accounts/bulk" \\', 200, None),  # checked against the answer the page shows
+    ("accounts/bulk?echo=true", 200, lambda b: b["results"][0]["record"]["mrr"] == "950.00"),
     ("accounts/bulk?atomic=true", 200, lambda b: b["mode"] == "atomic" and b["summary"]["error"] == 0),
     ("invoices/bulk", 200, lambda b: b["summary"]["created"] == 1),
     ('"colour": "red"', 422, None),  # checked against the answer the page shows
