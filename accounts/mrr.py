@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from tenancy import rls
 from tenancy.managers import TenantQuerySet
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def _insert_movements(rows: list[dict]) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(MRRMovement._meta.get_field(name).column) for name in names)
     table = quote(MRRMovement._meta.db_table)
+    rls.sync(connection)  # COPY below is raw psycopg: carry the workspace into this transaction
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([*row.values(), now])

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
+from tenancy import rls
+
 _names = itertools.count()
 # Batches of fewer rows are inserted with parameters (one statement) instead of COPY through a
 # temporary table (four statements).
@@ -84,6 +86,7 @@ def upsert(
             return cursor.fetchall() if back else []
         temp = _quote(f"ingest_{model._meta.model_name}_{next(_names)}")
         definition = ", ".join(f"{_quote(name)} {fields[name].db_type(connection)}" for name in columns)
+        rls.sync(connection)  # raw psycopg COPY below: carry the workspace into this transaction
         cursor.execute(f"CREATE TEMPORARY TABLE {temp} ({definition}) ON COMMIT DROP")
         with cursor.cursor.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
             for row in rows:

@@ -215,6 +215,7 @@ def test_raw_psycopg_use_carries_the_workspace():
         str(path.relative_to(root))
         for app in (*TENANT_APPS, "tenancy")
         for path in (root / app).rglob("*.py")
-        if "connection.connection.cursor()" in path.read_text() and "rls.sync(" not in path.read_text()
+        if any(raw in path.read_text() for raw in ("connection.connection.cursor()", ".cursor.copy("))
+        and "rls.sync(" not in path.read_text()
     ]
     assert not offenders, f"raw psycopg cursors without rls.sync(): {offenders}"
