@@ -118,16 +118,23 @@ def _insert_movements(rows: list[dict]) -> None:
         MRRMovement.all_workspaces.bulk_create([MRRMovement(**row) for row in rows])
         return
     # The same rows bulk_create would write (created_at by its default), without a model
-    # instance and an INSERT parameter per value. Inside the caller's transaction.
+    # instance and an INSERT parameter per value. Inside the caller's transaction. PostgreSQL
+    # refuses COPY into a table under row-level security, so the rows are copied into a
+    # temporary table and moved with one INSERT … SELECT, which the policy checks.
     now = timezone.now()
-    names = [*rows[0], "created_at"]
+    fields = [MRRMovement._meta.get_field(name) for name in [*rows[0], "created_at"]]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(MRRMovement._meta.get_field(name).column) for name in names)
+    columns = ", ".join(quote(f.column) for f in fields)
+    definition = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
     table = quote(MRRMovement._meta.db_table)
     rls.sync(connection)  # COPY below is raw psycopg: carry the workspace into this transaction
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([*row.values(), now])
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE mrr_movements_in ({definition}) ON COMMIT DROP")
+        with cursor.cursor.copy(f"COPY mrr_movements_in ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([*row.values(), now])
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM mrr_movements_in")  # noqa: S608
+        cursor.execute("DROP TABLE mrr_movements_in")
 
 
 REVENUE_FIELDS = {"mrr", "status"}

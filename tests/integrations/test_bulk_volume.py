@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts import mrr
 from accounts.models import Account, AccountChange, DailyUsage, MRRMovement
 from integrations.api import pg
 from integrations.csv_import import writer_for
@@ -20,6 +21,7 @@ N = 60
 @pytest.fixture(params=["copy", "parameters"])
 def route(request, monkeypatch):
     monkeypatch.setattr(pg, "COPY_FROM", 0 if request.param == "copy" else 10**6)
+    monkeypatch.setattr(mrr, "COPY_FROM", 0 if request.param == "copy" else 10**6)
     return request.param
 
 
