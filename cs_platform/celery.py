@@ -1,4 +1,3 @@
-import functools
 import os
 
 from celery import Celery
@@ -17,14 +16,17 @@ class Task(DjangoTask):
     """
 
     def delay_on_commit(self, *args, **kwargs) -> None:
-        from django.db import transaction
-
-        transaction.on_commit(functools.partial(self.delay, *args, **kwargs), robust=True)
+        self.apply_async_on_commit(args, kwargs)
 
     def apply_async_on_commit(self, *args, **kwargs) -> None:
         from django.db import transaction
 
-        transaction.on_commit(functools.partial(self.apply_async, *args, **kwargs), robust=True)
+        def enqueue() -> None:
+            self.apply_async(*args, **kwargs)
+
+        # A named function, not functools.partial: Django names the callback when it logs a failure.
+        enqueue.__qualname__ = f"enqueue {self.name}"
+        transaction.on_commit(enqueue, robust=True)
 
 
 app = Celery("cs_platform", task_cls=Task)
