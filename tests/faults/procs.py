@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -228,12 +229,15 @@ class PrivateRedis:
 
 class PrivatePostgres:
     """A PostgreSQL cluster of the test's own (initdb in a temporary folder, a free port, its
-    socket in that folder). As root, the server runs as the `postgres` system user."""
+    socket in that folder; `destroy` removes it all). As root, the server runs as the `postgres`
+    system user."""
 
-    def __init__(self, folder: Path):
+    def __init__(self):
         initdb = PG_BIN / "initdb"
         if not initdb.exists():
             pytest.skip(f"{initdb} is not installed: the fault test runs its own PostgreSQL")
+        # Not under pytest's folder: the server user must reach it, and a socket path is short.
+        folder = Path(tempfile.mkdtemp(prefix="cs-fault-pg-"))
         self.folder = folder
         self.data = folder / "data"
         self.port = free_port()
@@ -243,7 +247,6 @@ class PrivatePostgres:
             if runuser is None:
                 pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")
             self.as_postgres = [runuser, "-u", "postgres", "--"]
-        folder.mkdir(parents=True, exist_ok=True)
         if self.as_postgres:
             shutil.chown(folder, "postgres")
         self._run(
