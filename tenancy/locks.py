@@ -68,3 +68,36 @@ def workspace_lock(name: str, timeout: timedelta, owner: str | None = None) -> I
     finally:
         if token is not None:
             release(name, token)
+
+
+# --- Row keys within one transaction --------------------------------------------------------
+
+KEY_LOCK_BUCKETS = 256
+
+
+def lock_keys(label: str, workspace_id: int, keys) -> None:
+    """Serialise writers of the same natural keys (e.g. an account's partner id) until the current
+    transaction ends. Two requests upserting one new partner id would otherwise both read "not
+    there yet", both report a creation and both record its "new" MRR movement.
+
+    On PostgreSQL: transaction-scoped advisory locks, one per bucket of keys (at most
+    KEY_LOCK_BUCKETS per transaction, taken in order, so two batches never deadlock on them).
+    SQLite needs none: the project's SQLite transactions are IMMEDIATE, so writers already run
+    one at a time."""
+    from zlib import crc32
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_keys() holds its locks until the end of a transaction: call it inside one")
+    namespace = crc32(f"{label}|{workspace_id}".encode()) << 16
+    buckets = sorted({crc32(repr(tuple(key)).encode()) % KEY_LOCK_BUCKETS for key in keys})
+    if not buckets:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k",
+            [[namespace | bucket for bucket in buckets]],
+        )

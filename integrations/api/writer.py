@@ -21,6 +21,7 @@ from accounts.changes import record_written
 from accounts.freshness import mark_inputs_changed
 from accounts.models import Account, ChangeField, ChangeSource, Contact, LifecycleStage, Tier
 from tenancy.context import current_workspace_id
+from tenancy.locks import lock_keys
 
 from ..models import count_ingested
 from ..problems import escape_pointer_token, pointer_errors
@@ -235,6 +236,33 @@ class BatchWriter:
                 base = f"{prefix}/{o.index}" if prefix is not None else ""
                 o.fail(f"{base}/{escape_pointer_token(self.duplicate_field)}", self.duplicate_message())
         valid = [o for o in valid if o.status != ERROR]
+        if dry_run:
+            self.classify(valid)
+            return outcomes
+        with transaction.atomic():
+            # Classified and written in one transaction, with the batch's keys locked: a request
+            # upserting the same partner id at the same moment waits and then sees this one's row
+            # (so exactly one of them creates it), and an update never overlays stale values.
+            lock_keys(
+                self.model._meta.label, current_workspace_id(), [o.key for o in valid if self.has_key(o.key)]
+            )
+            self.classify(valid)
+            if atomic and any(o.status == ERROR for o in outcomes):
+                for o in valid:
+                    o.status = ""  # validated, not written
+                return outcomes
+            created = [o for o in valid if o.status == CREATED]
+            updated = [o for o in valid if o.status == UPDATED]
+            if created or updated:
+                self.write_rows(created, updated)
+                # Last in the transaction: the counter row's lock is held only until the commit.
+                count_ingested(self.model._meta.model_name, len(created) + len(updated))
+        if created or updated:
+            self.after_write(created + updated)
+        self.attach(valid)
+        return outcomes
+
+    def classify(self, valid: list[Outcome]) -> None:
         existing = self.fetch_existing([o.key for o in valid if self.has_key(o.key)])
         for o in valid:
             o.existing = existing.get(o.key)
@@ -242,22 +270,6 @@ class BatchWriter:
                 o.status = CREATED
             else:
                 o.status = UPDATED if self.changed(o) else UNCHANGED
-        if dry_run:
-            return outcomes
-        if atomic and any(o.status == ERROR for o in outcomes):
-            for o in valid:
-                o.status = ""  # validated, not written
-            return outcomes
-        created = [o for o in valid if o.status == CREATED]
-        updated = [o for o in valid if o.status == UPDATED]
-        if created or updated:
-            with transaction.atomic():
-                self.write_rows(created, updated)
-                # Last in the transaction: the counter row's lock is held only until the commit.
-                count_ingested(self.model._meta.model_name, len(created) + len(updated))
-            self.after_write(created + updated)
-        self.attach(valid)
-        return outcomes
 
     def account_ids(self, outcomes: list[Outcome]) -> set[int]:
         return {o.values.get("account_id") or getattr(o.existing, "account_id", None) for o in outcomes} - {
