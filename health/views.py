@@ -193,8 +193,16 @@ class ScorecardEditView(WorkspacePageView):
             version = save_version(
                 card, definition, user=request.user, note=form.cleaned_data.get("note", "")
             )
-            rescore_workspace.delay_on_commit(self.workspace.pk)
-            messages.success(request, f"Saved {card.name} v{version.number}. A rescore with it is queued.")
+            if enqueue_now(rescore_workspace, self.workspace.pk):
+                messages.success(
+                    request, f"Saved {card.name} v{version.number}. A rescore with it is queued."
+                )
+            else:
+                messages.warning(
+                    request,
+                    f"Saved {card.name} v{version.number}. The task queue is unavailable right now, so the"
+                    " rescore with it runs at the next scheduled rescore (or use Rescore now later).",
+                )
             return redirect("health:scorecards", workspace_slug=self.workspace.slug)
         conditions = {
             "tier_id": form.cleaned_data.get("tier").pk if form.cleaned_data.get("tier") else None,
