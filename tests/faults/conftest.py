@@ -157,12 +157,14 @@ class Observer:
     states: list[State] = field(default_factory=list)
     dashboards: list[tuple[int, tuple | None]] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
+    polls: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def _poll_db(self) -> None:
         try:
             while not self._stop.is_set():
                 state = health_state(self.workspace_id)
+                self.polls += 1
                 if not self.states or self.states[-1] != state:
                     self.states.append(state)
                 time.sleep(0.02)

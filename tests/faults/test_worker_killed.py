@@ -155,6 +155,10 @@ def test_a_killed_worker_s_rescore_is_delivered_again_and_never_half_visible(
     assert {counts for _, counts in observer.dashboards} <= expected
     assert band_counts(old, active) in {c for _, c in observer.dashboards}
 
+    print(
+        f"{observer.polls} snapshots of {len(new)} accounts: {len(observer.states)} distinct states "
+        f"(old, then new); {len(observer.dashboards)} dashboards, all 200 with old or new counts"
+    )
     # The two killed attempts are recorded as failed (worker lost), then one success.
     history = runs(ws)
     assert [r.pk for r in history][:2] == [first_run.pk, second_run.pk]
