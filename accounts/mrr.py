@@ -177,10 +177,16 @@ class AccountQuerySet(TenantQuerySet):
             before: dict[tuple[int, str], tuple[Decimal, str]] | None = None
             keys = {(obj.workspace_id, obj.external_id) for obj in objs if obj.external_id}
             if kwargs.get("update_conflicts"):
-                # An upsert: accounts that already exist are compared with their stored state.
+                # An upsert: accounts that already exist are compared with their stored state,
+                # read once concurrent upserts of the same partner ids have committed (their
+                # keys are locked; the rows too) so a racing creation is seen as an update.
+                from tenancy.locks import lock_keys
+
+                for workspace_id in sorted({w for w, _ in keys}):
+                    lock_keys("accounts.Account", workspace_id, [(e,) for w, e in keys if w == workspace_id])
                 before = {
                     (a.workspace_id, a.external_id): (a.mrr, a.status)
-                    for a in self._by_keys(keys)
+                    for a in self._by_keys(keys).select_for_update()
                     if (a.workspace_id, a.external_id) in keys
                 }
             created = super().bulk_create(objs, *args, **kwargs)

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tenancy.observability.RequestIdMiddleware",
+    # A request that failed because the database is down answers 503, not 500 (tenancy/outage.py).
+    "tenancy.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -124,7 +126,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails soft (cs_platform/cache.py): with Redis down a read misses and a write is dropped, so
+    # pages keep serving; short socket timeouts keep an unreachable Redis from stalling requests.
+    CACHES = {
+        "default": {
+            "BACKEND": "cs_platform.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.db import transaction
-
 from tenancy.models import Workspace
 
 from .alerting import ensure_default_rules
@@ -18,4 +16,4 @@ def provision_health(sender, workspace: Workspace, **kwargs) -> None:
     ensure_default_scorecards()
     ensure_default_rules()
     if not HealthScore.objects.exists():
-        transaction.on_commit(lambda: backfill_workspace.delay(workspace.pk, HISTORY_DAYS))
+        backfill_workspace.delay_on_commit(workspace.pk, HISTORY_DAYS)

@@ -147,6 +147,11 @@ def recompute(
             return HealthRun.objects.create(
                 kind=kind, as_of=as_of, status=RunStatus.SKIPPED, started_at=now, finished_at=now
             )
+        # Holding the lock, no other run of this workspace is alive: a run still marked running
+        # died with its worker (the lock expired or is taken over by the task's redelivery).
+        HealthRun.objects.filter(status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error="Worker lost: the run did not finish."
+        )
         if stale_only:
             account_ids = stale_account_ids()
             Account.objects.filter(pk__in=account_ids).update(health_stale=False)

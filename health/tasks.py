@@ -48,9 +48,16 @@ def request_stale_rescore(workspace_id: int) -> None:
 
     def queue() -> None:
         if cache.add(debounce_key(workspace_id), 1, timeout=DEBOUNCE_SECONDS * 10):
-            rescore_stale.apply_async((workspace_id,), countdown=DEBOUNCE_SECONDS)
+            try:
+                rescore_stale.apply_async((workspace_id,), countdown=DEBOUNCE_SECONDS)
+            except Exception:
+                # Broker down: the next write queues again; the stale flags stay set meanwhile,
+                # so the next full rescore covers these accounts in any case.
+                cache.delete(debounce_key(workspace_id))
+                raise
 
-    transaction.on_commit(queue)
+    # robust: the change is committed; a broker outage is logged, not turned into a 500.
+    transaction.on_commit(queue, robust=True)
 
 
 @workspace_task(name="health.tasks.backfill_workspace")

@@ -11,6 +11,7 @@ from django.views import View
 from accounts.views import FilteredListView
 from tenancy.mixins import WorkspaceMixin, WorkspacePageView
 from tenancy.permissions import Action
+from tenancy.tasks import enqueue_now
 
 from .alerting import acknowledge, resolve, snooze
 from .defaults import save_version
@@ -123,8 +124,14 @@ class RescoreView(WorkspaceMixin, View):
     required_action = Action.CONFIGURE
 
     def post(self, request, *args, **kwargs):
-        rescore_workspace.delay_on_commit(self.workspace.pk)
-        messages.success(request, "A full rescore is queued; the runs table shows when it finishes.")
+        if enqueue_now(rescore_workspace, self.workspace.pk):
+            messages.success(request, "A full rescore is queued; the runs table shows when it finishes.")
+        else:
+            messages.error(
+                request,
+                "The task queue is unavailable right now, so no rescore was queued. Scores are"
+                " unchanged; try again in a few minutes.",
+            )
         return redirect("health:scorecards", workspace_slug=self.workspace.slug)
 
 
@@ -186,8 +193,16 @@ class ScorecardEditView(WorkspacePageView):
             version = save_version(
                 card, definition, user=request.user, note=form.cleaned_data.get("note", "")
             )
-            rescore_workspace.delay_on_commit(self.workspace.pk)
-            messages.success(request, f"Saved {card.name} v{version.number}. A rescore with it is queued.")
+            if enqueue_now(rescore_workspace, self.workspace.pk):
+                messages.success(
+                    request, f"Saved {card.name} v{version.number}. A rescore with it is queued."
+                )
+            else:
+                messages.warning(
+                    request,
+                    f"Saved {card.name} v{version.number}. The task queue is unavailable right now, so the"
+                    " rescore with it runs at the next scheduled rescore (or use Rescore now later).",
+                )
             return redirect("health:scorecards", workspace_slug=self.workspace.slug)
         conditions = {
             "tier_id": form.cleaned_data.get("tier").pk if form.cleaned_data.get("tier") else None,

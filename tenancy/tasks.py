@@ -60,9 +60,25 @@ def enqueue_once(task, workspace_id: int, countdown: int) -> None:
 
     def queue() -> None:
         if cache.add(_once_key(task, workspace_id), 1, timeout=countdown + 600):
-            task.apply_async((workspace_id,), countdown=countdown)
+            try:
+                task.apply_async((workspace_id,), countdown=countdown)
+            except Exception:
+                cache.delete(_once_key(task, workspace_id))  # let the next trigger try again
+                raise
 
-    transaction.on_commit(queue)
+    # robust: the trigger's data is committed; a broker outage is logged, not raised.
+    transaction.on_commit(queue, robust=True)
+
+
+def enqueue_now(task, *args, **options) -> bool:
+    """Enqueue `task(*args)` now (outside any transaction); False when the broker does not
+    answer, so a page can say so instead of failing with a 500."""
+    try:
+        task.apply_async(args, **options)
+    except Exception:
+        log.warning("broker unavailable: %s not queued", task.name, exc_info=True)
+        return False
+    return True
 
 
 def release_once(task, workspace_id: int) -> None:

@@ -32,6 +32,7 @@ from accounts.freshness import mark_inputs_changed
 from accounts.models import Account, ChangeField, ChangeSource, Contact, LifecycleStage, Tier
 from accounts.mrr import record_changes
 from tenancy.context import current_workspace_id
+from tenancy.locks import lock_keys
 from tenancy.lookups import one_of
 
 from ..models import count_ingested
@@ -322,23 +323,29 @@ class BatchWriter:
         failed = len(valid) != len(outcomes)
         if atomic and failed and not dry_run:
             return outcomes  # validated, not written: the valid records keep an empty status
-        if dry_run or not self.classifies_on_write():
+        if dry_run:
             self.classify(valid)
-            if dry_run:
-                return outcomes
-            written = [o for o in valid if o.status in (CREATED, UPDATED)]
-            if written:
-                with transaction.atomic():
+            return outcomes
+        with transaction.atomic():
+            # Classified and written in one transaction, with the batch's keys locked: a request
+            # upserting the same partner id at the same moment waits and then sees this one's row
+            # (so exactly one of them creates it), and an update never overlays stale values.
+            lock_keys(
+                self.model._meta.label, current_workspace_id(), [o.key for o in valid if has_key(o.key)]
+            )
+            if self.classifies_on_write():
+                self.write_classified(valid)
+                written = [o for o in valid if o.status in (CREATED, UPDATED)]
+            else:
+                self.classify(valid)
+                written = [o for o in valid if o.status in (CREATED, UPDATED)]
+                if written:
                     self.write_rows(
                         [o for o in written if o.status == CREATED],
                         [o for o in written if o.status == UPDATED],
                     )
-                    # Last in the transaction: the counter row's lock is held only until the commit.
-                    count_ingested(self.model._meta.model_name, len(written))
-        else:
-            with transaction.atomic():
-                self.write_classified(valid)
-                written = [o for o in valid if o.status in (CREATED, UPDATED)]
+            if written:
+                # Last in the transaction: the counter row's lock is held only until the commit.
                 count_ingested(self.model._meta.model_name, len(written))
         if written:
             self.after_write(written)

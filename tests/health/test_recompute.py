@@ -118,6 +118,22 @@ def test_an_expired_lock_is_taken_over(scored_workspace):
     assert recompute(scored_workspace["workspace"].pk).status == RunStatus.SUCCEEDED
 
 
+def test_a_redelivered_task_takes_over_its_own_lock_and_closes_the_dead_run(scored_workspace):
+    """A worker that died mid-run left the lock (under its task id) and a 'running' run; the
+    same task delivered again takes the lock over, another owner is still turned away."""
+    ws = scored_workspace["workspace"]
+    assert locks.acquire(LOCK_NAME, dt.timedelta(minutes=30), owner="task-1") is not None
+    dead = HealthRun.objects.create(kind="scheduled", as_of=dt.date.today())
+    assert locks.acquire(LOCK_NAME, dt.timedelta(minutes=30), owner="task-2") is None
+    assert recompute(ws.pk).status == RunStatus.SKIPPED  # not a task: turned away too
+    assert locks.acquire(LOCK_NAME, dt.timedelta(minutes=30), owner="task-1") == "t:task-1"
+    locks.release(LOCK_NAME, "t:task-1")
+    run = recompute(ws.pk)
+    assert run.status == RunStatus.SUCCEEDED
+    dead.refresh_from_db()
+    assert dead.status == RunStatus.FAILED and "Worker lost" in dead.error
+
+
 def test_failed_run_is_recorded_and_previous_scores_stay(scored_workspace):
     ws = scored_workspace["workspace"]
     recompute(ws.pk)
