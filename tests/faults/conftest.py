@@ -97,7 +97,9 @@ def build_workspace(tmp_path, accounts: int, slug: str = "bench-1", days: int = 
     folder = tmp_path / f"generate-{slug}"
     folder.mkdir(exist_ok=True)
     argv = python(str(ROOT / "bench" / "generate.py"), f"--accounts={accounts}", f"--days={days}")
-    proc = Process(f"generate-{slug}", argv, child_env(folder, test_database_url(), None), folder / "log")
+    proc = Process(
+        f"generate-{slug}", argv, child_env(folder, test_database_url(owner=True), None), folder / "log"
+    )
     proc.start().proc.wait(300)
     proc.stop()
     assert proc.proc.returncode == 0, proc.output()[-3000:]
@@ -118,7 +120,8 @@ def health_state(workspace_id: int) -> State:
     """Every account's current health (score, band, coverage) in ONE statement, so one snapshot
     of the database (what one page query sees), on the calling thread's own connection."""
     table = Account._meta.db_table
-    with connection.cursor() as cursor:
+    # Raw SQL sees the workspace's rows only inside its scope (row-level security on PostgreSQL).
+    with use_workspace(workspace_id), connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, health_score, health_band, health_coverage FROM {table} WHERE workspace_id = %s",  # noqa: S608
             [workspace_id],

@@ -43,13 +43,19 @@ def wait_until(probe: Callable, timeout: float, interval: float = 0.1, what: str
     return result
 
 
-def test_database_url() -> str:
-    """The URL of the test database this test process uses, for child processes."""
+def test_database_url(owner: bool = False) -> str:
+    """The URL of the test database this test process uses, for child processes; `owner`: as
+    the role that owns the tables (DATABASE_OWNER_URL's), for bulk loaders that drop indexes."""
+    from django.conf import settings
+
     s = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{Path(s['NAME']).resolve()}"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    user, password = s["USER"], s.get("PASSWORD")
+    if owner and settings.DATABASE_OWNER:
+        user, password = settings.DATABASE_OWNER["USER"], settings.DATABASE_OWNER.get("PASSWORD")
+    password = f":{password}" if password else ""
+    return f"postgres://{user}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 test_database_url.__test__ = False  # a helper, not a test
@@ -58,6 +64,7 @@ test_database_url.__test__ = False  # a helper, not a test
 def child_env(tmp: Path, database_url: str, redis_url: str | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CELERY_"))}
     env.pop("REDIS_URL", None)
+    env.pop("DATABASE_OWNER_URL", None)  # names the main database, not this test's
     env.update(
         DJANGO_SETTINGS_MODULE="cs_platform.settings",
         DATABASE_URL=database_url,

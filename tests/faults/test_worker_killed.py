@@ -11,7 +11,9 @@ import json
 import os
 import signal
 import time
+from contextlib import contextmanager
 
+import psycopg
 import pytest
 import redis
 from django.test import Client
@@ -27,8 +29,44 @@ from .procs import celery_worker, child_env, test_database_url, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-# Enough accounts for the rescore to take a couple of seconds (a few seconds on a slow machine).
-ACCOUNTS = 4000
+# Enough accounts for the final rescore's write to take a moment while the pages are polled.
+ACCOUNTS = 2500
+
+
+class WriteGate:
+    """Holds the score history table locked against writes (its own connection, as the owner):
+    a rescore that reaches its writes waits there, so the test kills it at a known point —
+    everything computed, nothing written — however fast or slow the machine is."""
+
+    def __init__(self, url: str):
+        self.connection = psycopg.connect(url)
+        self.seen: set[int] = set()
+
+    def close_gate(self) -> None:
+        self.connection.execute("LOCK TABLE health_healthscore IN EXCLUSIVE MODE")
+
+    def open_gate(self) -> None:
+        self.connection.rollback()
+
+    def new_waiter(self) -> int | None:
+        """The pid of a backend that waits at the gate and was not seen before."""
+        rows = self.connection.execute(
+            "SELECT l.pid FROM pg_locks l WHERE NOT l.granted AND l.relation = 'health_healthscore'::regclass"
+        ).fetchall()
+        fresh = {pid for (pid,) in rows} - self.seen
+        if fresh:
+            self.seen |= fresh
+            return fresh.pop()
+        return None
+
+
+@contextmanager
+def write_gate(url: str):
+    gate = WriteGate(url)
+    try:
+        yield gate
+    finally:
+        gate.connection.close()
 
 
 def runs(ws) -> list[HealthRun]:
@@ -53,6 +91,11 @@ def test_a_killed_worker_s_rescore_is_delivered_again_and_never_half_visible(
        broker's visibility timeout passes. A new worker is started (with a 2-second visibility
        timeout instead of the production hour, so the test is short) and gets it again.
 
+    Each kill happens at a known point, not after a guessed delay: the test holds the score
+    history table locked against writes (`WriteGate`), so each attempt computes everything and
+    then waits at its first write; the kill comes when a new backend waits there. The lock is
+    released before the third attempt.
+
     The third delivery must not be turned away by the workspace lock that the killed attempts left
     behind (the product lets a task's redelivery take over the lock held under its own task id)
     and it must complete.
@@ -71,10 +114,8 @@ def test_a_killed_worker_s_rescore_is_delivered_again_and_never_half_visible(
     ws = build_workspace(tmp_path, ACCOUNTS)
     reset_health(ws)
     old = health_state(ws.pk)
-    started = time.monotonic()
     with use_workspace(ws):
         clean = recompute(ws.pk, kind=RunKind.MANUAL)
-    clean_seconds = time.monotonic() - started
     assert clean.status == RunStatus.SUCCEEDED
     new = health_state(ws.pk)
     scored = sum(1 for value in new.values() if value[0] is not None)
@@ -82,7 +123,11 @@ def test_a_killed_worker_s_rescore_is_delivered_again_and_never_half_visible(
     reset_health(ws)
     assert health_state(ws.pk) == old
 
-    env = child_env(tmp_path, test_database_url(), private_redis.url)
+    # A backend whose client died while it waited on a lock notices within half a second (as it
+    # would when it next talked to the client) instead of holding the lock it then gets.
+    env = child_env(
+        tmp_path, test_database_url(), private_redis.url, PGOPTIONS="-c client_connection_check_interval=500"
+    )
     first = celery_worker(tmp_path, env, "first")
     processes.append(first)
     first.wait_for_output("ready.")
@@ -101,23 +146,25 @@ def test_a_killed_worker_s_rescore_is_delivered_again_and_never_half_visible(
         Account.all_workspaces.filter(workspace=ws, status=AccountStatus.ACTIVE).values_list("pk", flat=True)
     )
     observer = Observer(ws.pk, page)
-    with observer.running():
+    with write_gate(test_database_url(owner=True)) as gate, observer.running():
+        gate.close_gate()
         with app_on(private_redis.url):
             response = trigger.post(reverse("health:rescore", kwargs={"workspace_slug": ws.slug}))
         assert response.status_code == 302
 
-        # 1. Kill the pool process halfway through the run.
+        # 1. Kill the pool process while the run waits at the gate: computed, nothing written.
         first_run = wait_until(lambda: running_run(ws, set()), 60, what="the rescore to start")
-        time.sleep(clean_seconds * 0.6)
+        wait_until(gate.new_waiter, 60, what="the rescore to reach its writes")
         children = first.children()
         assert len(children) == 1, children
         os.kill(children[0], signal.SIGKILL)
 
-        # 2. The worker delivers it again to its new pool process; kill the whole worker halfway.
+        # 2. The worker delivers it again to its new pool process; kill the whole worker there too.
         second_run = wait_until(lambda: running_run(ws, {first_run.pk}), 60, what="the redelivered rescore")
-        time.sleep(clean_seconds * 0.6)
+        wait_until(gate.new_waiter, 60, what="the redelivered rescore to reach its writes")
         first.kill_group(signal.SIGKILL)
         first.proc.wait(10)
+        gate.open_gate()
         assert health_state(ws.pk) == old, "a killed run left scores behind"
 
         # 3. A new worker gets the unacknowledged message back once the visibility timeout passed.
