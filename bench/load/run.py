@@ -29,19 +29,20 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 FAILURE_TARGET = 0.01
+
+sys.path.insert(0, str(HERE.parent))
+from servers import ensure_database, free_port  # noqa: E402  (bench/servers.py)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -82,24 +83,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # --- Set-up ------------------------------------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stack_env(args, var_dir: Path) -> dict[str, str]:

@@ -35,8 +35,10 @@ def _drop_connection_pools() -> None:
 
 
 @contextmanager
-def broker(url: str, transport_options: dict) -> Iterator[None]:
-    """Point the project's Celery app at another broker for the block, then restore it."""
+def broker(url: str, transport_options: dict, queue: str | None = None) -> Iterator[None]:
+    """Point the project's Celery app at another broker for the block, then restore it. Without
+    `queue`, tasks go to a queue of the block's own: parallel test processes sharing one Redis
+    never take each other's tasks."""
     keys = (
         "broker_url",
         "broker_read_url",
@@ -51,8 +53,7 @@ def broker(url: str, transport_options: dict) -> Iterator[None]:
         broker_read_url=None,
         broker_write_url=None,
         broker_transport_options=transport_options,
-        # A queue of its own: parallel test processes sharing one Redis never take each other's tasks.
-        task_default_queue=f"test-{uuid.uuid4().hex[:12]}",
+        task_default_queue=queue or f"test-{uuid.uuid4().hex[:12]}",
     )
     try:
         yield

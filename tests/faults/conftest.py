@@ -16,12 +16,11 @@ import pytest
 from django.db import connection, connections
 
 from accounts.models import Account
-from cs_platform.celery import app
 from health.models import HealthDaySummary, HealthRun, HealthScore
 from tenancy.context import use_workspace
 from tenancy.models import User, Workspace
 
-from ..celery.worker import _drop_connection_pools
+from ..celery.worker import broker
 from .procs import ROOT, PrivateRedis, Process, child_env, python, test_database_url
 
 BENCH_PASSWORD = "bench12345"
@@ -49,27 +48,8 @@ def processes() -> Iterator[list[Process]]:
 def app_on(redis_url: str) -> Iterator[None]:
     """The test process's Celery app publishes to `redis_url` (queue `celery`, where the child
     workers listen) for the block."""
-    keys = (
-        "broker_url",
-        "broker_read_url",
-        "broker_write_url",
-        "broker_transport_options",
-        "task_default_queue",
-    )
-    saved = {key: app.conf[key] for key in keys}
-    _drop_connection_pools()
-    app.conf.update(
-        broker_url=redis_url,
-        broker_read_url=None,
-        broker_write_url=None,
-        broker_transport_options={"visibility_timeout": 3600},
-        task_default_queue="celery",
-    )
-    try:
+    with broker(redis_url, {"visibility_timeout": 3600}, queue="celery"):
         yield
-    finally:
-        _drop_connection_pools()
-        app.conf.update(saved)
 
 
 @pytest.fixture
