@@ -96,7 +96,7 @@ def _rows(results: pd.DataFrame, measures: list[dict]):
 def _save_postgres(day: dt.date, results: pd.DataFrame, measures: list[dict], current: bool) -> None:
     workspace_id = current_workspace_id()
     now = timezone.now()
-    history, accounts = HealthScore._meta.db_table, Account._meta.db_table
+    history = HealthScore._meta.db_table
     connection.ensure_connection()
     rls.sync(connection)  # raw psycopg below: carry the workspace into this transaction
     with connection.connection.cursor() as cursor:
@@ -122,17 +122,52 @@ def _save_postgres(day: dt.date, results: pd.DataFrame, measures: list[dict], cu
             [workspace_id, day, now],
         )
         if current:
-            # Only rows whose score, band or coverage changed are rewritten: an hourly run that
-            # rewrote every account would bloat the table the list pages scan.
-            cursor.execute(
-                f"UPDATE {accounts} AS a SET health_score = round(r.score)::integer, health_band = r.band,"  # noqa: S608
-                " health_coverage = r.coverage, health_computed_at = %s"
-                " FROM health_results AS r WHERE a.id = r.account_id AND a.workspace_id = %s"
-                " AND (a.health_score IS DISTINCT FROM round(r.score)::integer OR a.health_band IS DISTINCT FROM r.band"
-                " OR a.health_coverage IS DISTINCT FROM r.coverage::real)",
-                [now, workspace_id],
-            )
+            _update_current_from(cursor, "health_results", now, workspace_id)
         cursor.execute("DROP TABLE health_results")
+
+
+def _update_current_from(cursor, source: str, now: dt.datetime, workspace_id: int) -> None:
+    """The accounts' current health from a temporary table of (account_id, score, band, coverage).
+    Only rows whose score, band or coverage changed are rewritten: an hourly run that rewrote
+    every account would bloat the table the list pages scan."""
+    accounts = Account._meta.db_table
+    cursor.execute(
+        f"UPDATE {accounts} AS a SET health_score = round(r.score)::integer, health_band = r.band,"  # noqa: S608
+        " health_coverage = r.coverage, health_computed_at = %s"
+        f" FROM {source} AS r WHERE a.id = r.account_id AND a.workspace_id = %s"
+        " AND (a.health_score IS DISTINCT FROM round(r.score)::integer OR a.health_band IS DISTINCT FROM r.band"
+        " OR a.health_coverage IS DISTINCT FROM r.coverage::real)",
+        [now, workspace_id],
+    )
+
+
+def publish_current(results: pd.DataFrame) -> None:
+    """Write the accounts' current health (score, band, coverage) from a whole run's results in
+    one statement: a run of several chunks saves each chunk's history with `current=False` and
+    then switches every account at once, so no page sees some chunks new and others old."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        _save_current_portable(results, now)
+        return
+    workspace_id = current_workspace_id()
+    connection.ensure_connection()
+    rls.sync(connection)  # raw psycopg below: carry the workspace into this transaction
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE health_current (account_id bigint, score double precision, band varchar(6),"
+            " coverage double precision) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY health_current FROM STDIN") as copy:
+            for account_id, score, band, cov in zip(
+                results.index,
+                results["score"].astype(float),
+                results["band"],
+                results["coverage"],
+                strict=True,
+            ):
+                copy.write_row((int(account_id), None if math.isnan(score) else score, band, float(cov)))
+        _update_current_from(cursor, "health_current", now, workspace_id)
+        cursor.execute("DROP TABLE health_current")
 
 
 def _save_portable(day: dt.date, results: pd.DataFrame, measures: list[dict], current: bool) -> None:

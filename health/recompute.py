@@ -24,7 +24,7 @@ from tenancy.locks import workspace_lock
 from . import engine, metrics
 from .loading import count_workspace_features, load_inputs
 from .models import HealthDaySummary, HealthRun, HealthScore, RunKind, RunStatus, Scorecard
-from .persist import save
+from .persist import publish_current, save
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +175,14 @@ def recompute(
                 # Every chunk compares feature breadth with the same workspace-wide count.
                 features = count_workspace_features(as_of, fresh=True)
                 chunks = [{**chunk, "workspace_features": features} for chunk in chunks]
+            # Several chunks of today: each chunk's history is saved in its own transaction, and
+            # the accounts' current health switches for all of them at once at the end.
+            deferred = [] if len(chunks) > 1 and as_of >= timezone.localdate() else None
             for chunk in chunks:
-                scored += _score_chunk(workspace_id, as_of, chunk, cards)
+                scored += _score_chunk(workspace_id, as_of, chunk, cards, deferred)
+            if deferred:
+                with transaction.atomic():
+                    publish_current(pd.concat(deferred))
         except Exception as exc:
             if stale_only:
                 Account.objects.filter(pk__in=account_ids).update(health_stale=True)
@@ -194,7 +200,9 @@ def recompute(
         return run
 
 
-def _score_chunk(workspace_id: int, as_of: dt.date, chunk: dict, cards: list[ActiveScorecard]) -> int:
+def _score_chunk(
+    workspace_id: int, as_of: dt.date, chunk: dict, cards: list[ActiveScorecard], deferred: list | None
+) -> int:
     refreshing = "id_range" in chunk and as_of >= timezone.localdate()
     if refreshing:
         # A full run of today rescores these accounts from what is stored now, so their stale
@@ -202,21 +210,27 @@ def _score_chunk(workspace_id: int, as_of: dt.date, chunk: dict, cards: list[Act
         low, high = chunk["id_range"]
         Account.objects.filter(pk__gte=low, pk__lte=high, health_stale=True).update(health_stale=False)
     try:
-        return _score_and_save(workspace_id, as_of, chunk, cards)
+        return _score_and_save(workspace_id, as_of, chunk, cards, deferred)
     except Exception:
         if refreshing:
             Account.objects.filter(pk__gte=low, pk__lte=high).update(health_stale=True)
         raise
 
 
-def _score_and_save(workspace_id: int, as_of: dt.date, chunk: dict, cards: list[ActiveScorecard]) -> int:
+def _score_and_save(
+    workspace_id: int, as_of: dt.date, chunk: dict, cards: list[ActiveScorecard], deferred: list | None = None
+) -> int:
+    """Score one chunk and save it in one transaction. With `deferred` (a list), the accounts'
+    current health is not written here: the chunk's results are appended for the run to publish."""
     inputs = load_inputs(as_of, **chunk)
     results = score_inputs(inputs, cards, previous_bands(as_of, inputs.accounts))
     if results.empty:
         return 0
     weights = {card.version_id: {m.metric: m.weight for m in card.spec.measures} for card in cards}
     with transaction.atomic():
-        save(as_of, results, weights, current=as_of >= timezone.localdate())
+        save(as_of, results, weights, current=deferred is None and as_of >= timezone.localdate())
+        if deferred is not None:
+            deferred.append(results[["score", "band", "coverage"]])
         scores_computed.send(
             sender=None, workspace_id=workspace_id, as_of=as_of, results=results, inputs=inputs
         )

@@ -108,8 +108,8 @@ def test_a_killed_worker_s_rescore_is_delivered_again_and_never_half_visible(
     starts never scored (the "old" set) and a clean rescore in this process gave the "new" set;
     every recorded state must be exactly one of the two, and every dashboard must show the counts
     of one of the two. The workspace is smaller than one scoring chunk (50,000 accounts), so the
-    run writes it in one transaction; larger workspaces are written chunk by chunk, each chunk all
-    old or all new (docs/health-scoring.md).
+    run writes it in one transaction; a larger workspace's accounts switch in one statement after
+    its last chunk (tests/health/test_recompute.py, docs/health-scoring.md).
     """
     ws = build_workspace(tmp_path, ACCOUNTS)
     reset_health(ws)

@@ -170,3 +170,42 @@ def test_a_scorecard_for_a_saved_list_scores_its_members(scored_workspace):
         HealthScore.objects.filter(day=TODAY).values_list("account_id", "scorecard_version__scorecard")
     )
     assert card.pk not in applied.values()
+
+
+def test_a_run_of_several_chunks_switches_the_accounts_at_once(scored_workspace, monkeypatch):
+    """A workspace larger than one chunk: each chunk's history is saved as it goes, but no account
+    shows its new score until every chunk is scored, then all switch in one transaction — a page
+    never sees some chunks new and others old. Scores equal those of a one-chunk run."""
+    from health import recompute as module
+    from health.recompute import scores_computed
+
+    ws = scored_workspace["workspace"]
+    for n in range(3):
+        f.AccountFactory(name=f"Extra {n}", licenses_purchased=5)
+    one_chunk = recompute(ws.pk)
+    expected = dict(Account.objects.values_list("pk", "health_score"))
+    Account.objects.update(health_score=None, health_band="", health_coverage=None, health_computed_at=None)
+    HealthScore.objects.all().delete()
+
+    seen_during_chunks = []
+
+    def look(sender, **kwargs):
+        seen_during_chunks.append(
+            (
+                HealthScore.objects.filter(day=TODAY).count(),
+                Account.objects.exclude(health_score=None).count(),
+            )
+        )
+
+    scores_computed.connect(look, dispatch_uid="test-chunks")
+    monkeypatch.setattr(module, "CHUNK_SIZE", 2)
+    try:
+        run = recompute(ws.pk)
+    finally:
+        scores_computed.disconnect(dispatch_uid="test-chunks")
+    assert run.status == RunStatus.SUCCEEDED and run.accounts_scored == one_chunk.accounts_scored == 5
+    # Three chunks: history grew chunk by chunk, the accounts' current scores stayed untouched …
+    assert [history for history, _ in seen_during_chunks] == [2, 4, 5]
+    assert [current for _, current in seen_during_chunks] == [0, 0, 0]
+    # … and then all switched, to exactly the one-chunk run's scores.
+    assert dict(Account.objects.values_list("pk", "health_score")) == expected
