@@ -100,12 +100,17 @@ def on_scores_computed(sender, workspace_id: int, as_of: dt.date, results, input
     for pk in changed:
         row = results.loc[pk]
         score, band = row.get("score"), row["band"]
+        band = band if isinstance(band, str) and band else None
+        score = None if score is None or score != score else round(float(score))
+        # The account's health as this run scored it (a run of several chunks writes the account
+        # rows only after its last chunk, so the stored row may still hold the previous score).
+        account = {**account_data(accounts[int(pk)]), "health_score": score, "health_band": band}
         items.append(
             {
-                "account": account_data(accounts[int(pk)]),
+                "account": account,
                 "previous_band": before.loc[pk],
-                "band": band if isinstance(band, str) and band else None,
-                "score": None if score is None or score != score else round(float(score)),
+                "band": band,
+                "score": score,
                 "as_of": as_of.isoformat(),
             }
         )
