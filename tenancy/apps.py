@@ -8,6 +8,7 @@ class TenancyConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .db_roles import after_migrate
         from .observability import connect_task_request_ids
 

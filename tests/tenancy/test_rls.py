@@ -183,3 +183,12 @@ def test_a_page_request_sets_the_workspace_once(app_role, client):
     assert response.status_code == 200
     begins = [q for q in queries if q["sql"] == "BEGIN"]
     assert len(begins) == 1, "statements of the page ran outside its one transaction"
+
+
+def test_the_deploy_check_warns_when_the_role_escapes_the_policies(db):
+    """`check --deploy --database default` warns exactly when the connected role is exempt."""
+    from django.core.checks import run_checks
+
+    _, superuser, bypass = _role_flags()
+    found = [m.id for m in run_checks(include_deployment_checks=True, databases=["default"])]
+    assert ("tenancy.W001" in found) == (superuser or bypass)
