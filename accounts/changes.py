@@ -112,7 +112,6 @@ def record(
         batch_size=1000,
     )
     workspace_id = current_workspace_id()
-    moved = [(pk, old) for pk, old in before]
 
     def notify() -> None:
         account_changed.send(
@@ -120,11 +119,11 @@ def record(
             workspace_id=workspace_id,
             field=str(spec.field),
             new_id=new_id,
-            changes=moved,
+            changes=before,
             source=str(source),
         )
 
-    if moved:
+    if before:
         transaction.on_commit(notify)
     return changes
 

@@ -16,8 +16,8 @@ slowing down affects both alike:
   policies and every transaction carries its workspace.
 
 Each page is requested through Django's full stack in-process as a CSM of the workspace (as in
-bench/pages.py), each API read through the API view with a read key. Printed per request: p50 and
-p95 (ms) of each configuration over all rounds, and rls ÷ baseline.
+bench/pages.py), each API read through the API view with a read key. Printed per request: the
+median over the rounds of each round's p50 and p95 (ms), per configuration, and rls ÷ baseline.
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ def child(workspace: str, repeat: int) -> None:
     out = {}
     try:
         for name, client, url in requests:
-            # Raw timings, so the parent can pool the rounds.
             figures, _ = measure(client, url, repeat)
             out[name] = figures
     finally:
@@ -103,6 +102,8 @@ def main() -> None:
     if args.child:
         child(args.workspace, args.repeat)
         return
+    if not (args.app and args.owner):
+        parser.error("pass both --app and --owner")
     results = {"baseline": [], "rls": []}
     for n in range(args.rounds):
         for config, settings, url in (

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
-from tenancy.tasks import workspace_task
+from tenancy.tasks import enqueue_once, once_key, release_once, workspace_task
 
 from .models import RunKind, RunStatus
 from .recompute import recompute
@@ -29,7 +27,7 @@ def rescore_workspace(workspace_id: int, as_of: str | None = None) -> int:
 @workspace_task(name="health.tasks.rescore_stale", bind=True, max_retries=30)
 def rescore_stale(self, workspace_id: int) -> int:
     """Rescore just the accounts whose inputs changed since their last score."""
-    cache.delete(debounce_key(workspace_id))
+    release_once(rescore_stale, workspace_id)
     run = recompute(workspace_id, stale_only=True, kind=RunKind.INCREMENTAL)
     if run.status == RunStatus.SKIPPED:
         # A full run holds the lock; the stale flags are still set, so try again shortly.
@@ -38,26 +36,14 @@ def rescore_stale(self, workspace_id: int) -> int:
 
 
 def debounce_key(workspace_id: int) -> str:
-    return f"health:rescore-stale-queued:{workspace_id}"
+    return once_key(rescore_stale, workspace_id)
 
 
 def request_stale_rescore(workspace_id: int) -> None:
     """Queue one incremental rescore for the workspace once the current transaction commits,
-    unless one is already queued. The debounce key is taken only on commit: a rolled-back write
-    must not hold back the next one's rescore."""
-
-    def queue() -> None:
-        if cache.add(debounce_key(workspace_id), 1, timeout=DEBOUNCE_SECONDS * 10):
-            try:
-                rescore_stale.apply_async((workspace_id,), countdown=DEBOUNCE_SECONDS)
-            except Exception:
-                # Broker down: the next write queues again; the stale flags stay set meanwhile,
-                # so the next full rescore covers these accounts in any case.
-                cache.delete(debounce_key(workspace_id))
-                raise
-
-    # robust: the change is committed; a broker outage is logged, not turned into a 500.
-    transaction.on_commit(queue, robust=True)
+    unless one is already queued. With the broker down, the stale flags stay set and the next
+    write (or the next full rescore) covers these accounts."""
+    enqueue_once(rescore_stale, workspace_id, countdown=DEBOUNCE_SECONDS, hold=DEBOUNCE_SECONDS * 10)
 
 
 @workspace_task(name="health.tasks.backfill_workspace")

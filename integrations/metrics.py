@@ -11,7 +11,7 @@ import datetime as dt
 import hmac
 
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -45,18 +45,15 @@ class PlatformCollector:
             "Duration of the latest finished run of each workspace in the last 24 h",
             labels=["workspace"],
         )
-        latest = (
-            HealthRun.all_workspaces.filter(finished_at__gte=since)
-            .values("workspace_id")
-            .annotate(finished=Max("finished_at"))
-        )
-        for row in latest:
-            run = HealthRun.all_workspaces.filter(
-                workspace_id=row["workspace_id"], finished_at=row["finished"]
-            ).first()
-            if run is not None:
-                seconds = (run.finished_at - run.started_at).total_seconds()
-                last.add_metric([slugs.get(row["workspace_id"], "?")], seconds)
+        # One query: the day's finished runs in order, the last one of each workspace wins.
+        latest = {
+            workspace_id: (finished - started).total_seconds()
+            for workspace_id, started, finished in HealthRun.all_workspaces.filter(finished_at__gte=since)
+            .order_by("finished_at", "pk")
+            .values_list("workspace_id", "started_at", "finished_at")
+        }
+        for workspace_id, seconds in latest.items():
+            last.add_metric([slugs.get(workspace_id, "?")], seconds)
         yield last
 
         alerts = GaugeMetricFamily("cs_alerts_open", "Open alerts", labels=["workspace", "severity"])
@@ -106,7 +103,8 @@ def _authorised(request) -> bool:
     token = getattr(settings, "METRICS_TOKEN", "")
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        return hmac.compare_digest(given, token)
+        # As bytes: compare_digest refuses non-ASCII str (a mangled header must be a 404, not a 500).
+        return hmac.compare_digest(given.encode(), token.encode())
     return settings.DEBUG
 
 

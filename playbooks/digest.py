@@ -101,9 +101,10 @@ def send_digests(today: dt.date | None = None) -> int:
         .order_by("user__email")
     )
     sent = 0
+    already = set(DigestDelivery.objects.filter(day=today).values_list("user_id", flat=True))
     for membership in members:
         user = membership.user
-        if DigestDelivery.objects.filter(user=user, day=today).exists():
+        if user.pk in already:
             continue
         digest = build(user, today, now)
         if digest.empty:

@@ -56,9 +56,9 @@ def eligible_accounts(playbook: Playbook, account_ids: Iterable[int], now: dt.da
             accounts = accounts.filter(lifecycle_stage_id=playbook.filter_stage_id)
         found.extend(accounts.values_list("pk", flat=True))
     if playbook.filter_list_id and found:
-        from segments.membership import account_ids
+        from segments.membership import account_ids as list_members
 
-        members = account_ids(playbook.filter_list)
+        members = list_members(playbook.filter_list)
         found = [pk for pk in found if members is not None and pk in members]
     if playbook.frequency_cap_days and found:
         cutoff = now - dt.timedelta(days=playbook.frequency_cap_days)

@@ -11,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import BooleanField, F, Lookup, Q
+from django.db.models import F, Lookup, Q
 
 
 class AnyOf(Lookup):
     """`lhs = ANY(array)`: PostgreSQL only."""
 
-    lookup_name = "any_of"
     prepare_rhs = False
-    output_field = BooleanField()
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -75,20 +75,18 @@ def _platform(name):
     return run
 
 
+# The methods that run SQL without going through `_fetch_all` or `iterator` (the others —
+# get, first, in_bulk, contains, bulk_update, bulk_create — end in these).
 for _name in (
     "aggregate",
     "count",
     "exists",
-    "contains",
     "explain",
     "update",
     "_update",
     "delete",
     "_raw_delete",
     "_insert",
-    "bulk_create",
-    "bulk_update",
-    "in_bulk",
 ):
     setattr(PlatformAccess, _name, _platform(_name))
 

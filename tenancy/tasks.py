@@ -50,20 +50,22 @@ def workspace_task(**task_options) -> Callable:
     return decorator
 
 
-def enqueue_once(task, workspace_id: int, countdown: int) -> None:
+def enqueue_once(task, workspace_id: int, countdown: int, hold: int | None = None) -> None:
     """On commit, enqueue `task(workspace_id)` in `countdown` seconds unless one is already
     queued for the workspace: a burst of triggers (one per incremental health run) collapses into
     one run. The task calls `release_once(task, workspace_id)` first thing, so a trigger arriving
-    while it runs queues the next one."""
+    while it runs queues the next one. The mark expires after `hold` seconds (default: the
+    countdown plus ten minutes) in case the queued message is lost. Taken only on commit: a
+    rolled-back trigger never holds back the next one."""
     from django.core.cache import cache
     from django.db import transaction
 
     def queue() -> None:
-        if cache.add(_once_key(task, workspace_id), 1, timeout=countdown + 600):
+        if cache.add(once_key(task, workspace_id), 1, timeout=hold or countdown + 600):
             try:
                 task.apply_async((workspace_id,), countdown=countdown)
             except Exception:
-                cache.delete(_once_key(task, workspace_id))  # let the next trigger try again
+                cache.delete(once_key(task, workspace_id))  # let the next trigger try again
                 raise
 
     # robust: the trigger's data is committed; a broker outage is logged, not raised.
@@ -84,10 +86,10 @@ def enqueue_now(task, *args, **options) -> bool:
 def release_once(task, workspace_id: int) -> None:
     from django.core.cache import cache
 
-    cache.delete(_once_key(task, workspace_id))
+    cache.delete(once_key(task, workspace_id))
 
 
-def _once_key(task, workspace_id: int) -> str:
+def once_key(task, workspace_id: int) -> str:
     return f"queued-once:{task.name}:{workspace_id}"
 
 

@@ -75,6 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--report", metavar="FOLDER", help="only print the report of an earlier run kept in FOLDER (alone)"
     )
     args = parser.parse_args(argv)
+    if args.report:
+        return args
     if not args.database.startswith("postgres"):
         parser.error("pass --database postgres://… (or set DATABASE_URL)")
     if args.users <= args.ingest_users:
@@ -350,10 +352,10 @@ def write_report(folder: Path) -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--report"]:  # print an earlier run's report again: --report <its folder>
-        print(write_report(Path(argv[1])))
-        return 0
     args = parse_args(argv)
+    if args.report:  # print an earlier run's report again: --report <its folder>
+        print(write_report(Path(args.report)))
+        return 0
     started = dt.datetime.now()
     folder = Path(args.results) / started.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True)

@@ -363,7 +363,7 @@ class BatchWriter:
 
     def fetch_objects(self, keys: list[tuple]) -> dict[tuple, models.Model]:
         ids = [k[0] for k in keys]
-        return {(obj.external_id,): obj for obj in self.queryset.filter(external_id__in=ids)}
+        return {(obj.external_id,): obj for obj in self.queryset.filter(one_of("external_id", ids))}
 
     def attach(self, outcomes: list[Outcome]) -> None:
         """Read the stored records back (one query) for the response."""
@@ -394,7 +394,16 @@ class AccountWriter(BatchWriter):
         if all(o.pk is not None for o in outcomes):
             return {o.pk for o in outcomes}
         keys = [o.key[0] for o in outcomes]
-        return set(Account.objects.filter(external_id__in=keys).values_list("pk", flat=True))
+        return set(Account.objects.filter(one_of("external_id", keys)).values_list("pk", flat=True))
+
+    def fetch_existing(self, keys: list[tuple]) -> dict[tuple, Any]:
+        if not transaction.get_connection().in_atomic_block:
+            return super().fetch_existing(keys)  # a preview (dry run) reads without locking
+        # In the write's transaction the compared rows are locked until it commits: a page
+        # changing one of these accounts' MRR meanwhile cannot make the recorded MRR movement wrong.
+        ids = [k[0] for k in keys]
+        rows = self.stored().filter(one_of("external_id", ids)).select_for_update() if ids else []
+        return {(row.external_id,): row for row in rows}
 
     def resolve(self, outcomes: list[Outcome], prefix: str | None) -> None:
         super().resolve(outcomes, prefix)
@@ -602,13 +611,13 @@ class UsageEventWriter(BatchWriter):
         ids = [k[0] for k in keys if k[0] is not None]
         if not ids:
             return {}
-        return {(row.event_id,): row for row in self.stored().filter(event_id__in=ids)}
+        return {(row.event_id,): row for row in self.stored().filter(one_of("event_id", ids))}
 
     def fetch_objects(self, keys):
         ids = [k[0] for k in keys if k[0] is not None]
         if not ids:
             return {}
-        return {(obj.event_id,): obj for obj in self.queryset.filter(event_id__in=ids)}
+        return {(obj.event_id,): obj for obj in self.queryset.filter(one_of("event_id", ids))}
 
     def changed(self, outcome):
         return False

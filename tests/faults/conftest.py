@@ -23,8 +23,6 @@ from tenancy.models import User, Workspace
 from ..celery.worker import broker
 from .procs import ROOT, PrivateRedis, Process, child_env, python, test_database_url
 
-BENCH_PASSWORD = "bench12345"
-
 
 @pytest.fixture
 def private_redis(tmp_path) -> Iterator[PrivateRedis]:

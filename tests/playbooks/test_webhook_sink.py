@@ -4,7 +4,6 @@ playbook webhook call."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ from playbooks.models import PlaybookRun, RunStatus, StepKind, TriggerKind
 from playbooks.provisioning import create_playbook
 
 from .. import factories as f
+from ..faults.procs import free_port
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

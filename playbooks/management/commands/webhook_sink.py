@@ -4,22 +4,20 @@ demo's "Rescue red accounts" playbook has an endpoint to call."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import BaseCommand
 
+from playbooks.delivery import verify
 from playbooks.steps import SIGNATURE_HEADER
 
 
 def signature_state(body: bytes, header: str, secret: str) -> str:
     if not secret:
         return "signature not checked (no secret given)"
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return "signature valid" if hmac.compare_digest(expected, header or "") else "SIGNATURE INVALID"
+    return "signature valid" if verify(body, secret, header) else "SIGNATURE INVALID"
 
 
 def describe(body: bytes) -> str:
